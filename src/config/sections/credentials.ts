@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { type SchemaContext } from './common.js';
+
+export const WIFI_SECURITY = ['eWiFiSecurityOpen', 'eWiFiSecurityWEP', 'eWiFiSecurityWPA', 'eWiFiSecurityWPA2', 'eWiFiSecurityWPA2_ent', 'eWiFiSecurityWPA3'] as const;
+
+/** Values rendered into aws_clientcredential.h. */
+export const credentialsSection = (_ctx: SchemaContext) =>
+  z.strictObject({
+    /** MQTT broker endpoint (AWS IoT data endpoint or a local broker). */
+    endpoint: z.string().optional(),
+    /** Thing name; may be a template such as `lab-{{id}}` (board id). */
+    thingName: z.string().min(1).optional(),
+    mqttPort: z.number().int().min(1).max(65535).optional(),
+    greengrassPort: z.number().int().min(1).max(65535).optional(),
+    wifi: z
+      .strictObject({
+        ssid: z.string().optional(),
+        password: z.string().optional(),
+        security: z.enum(WIFI_SECURITY).optional(),
+      })
+      .optional(),
+  });

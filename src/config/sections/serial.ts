@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { commandField, type SchemaContext } from './common.js';
+
+export const RESET_METHODS = ['none', 'dtr', 'rts', 'dtr-rts', 'command'] as const;
+
+/** The board's console UART. */
+export const serialSection = (_ctx: SchemaContext) =>
+  z.strictObject({
+    /** A device path, a /dev/serial/by-id link, a pty link, or `auto`. */
+    port: z.string().min(1).optional(),
+    baud: z.number().int().positive().optional(),
+    /** USB identification used by `port: auto` to pick the right adapter. */
+    vendorId: z.string().optional(),
+    productId: z.string().optional(),
+    serialNumber: z.string().optional(),
+    reset: z.enum(RESET_METHODS).optional(),
+    resetCommand: commandField.optional(),
+    /** Seconds to wait for the public key. */
+    timeout: z.number().positive().optional(),
+  });

@@ -1,0 +1,75 @@
+// Looks through a firmware tree for what keyprov needs to know: the file that defines
+// the keygen macro, the folder of the credential headers, and the build system.
+// A cheap text scan: the real C parse happens when the source is patched.
+import path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { DEFAULT_KEYGEN_MACROS } from '../config/sections/firmware.js';
+
+export const SKIP_DIRS = new Set(['.git', '.hg', '.svn', 'node_modules', '.keyprov', 'dist', '.venv', '__pycache__']);
+/** Build output folders are skipped: they hold copies of the sources. */
+export function isSkippedDir(name: string): boolean {
+  return SKIP_DIRS.has(name) || /^(build|cmake-build-.*|out|_build)$/i.test(name);
+}
+
+export type BuildSystem = 'cmake' | 'make' | 'idf' | 'west';
+
+export interface Discovery {
+  root: string;
+  /** Files with an uncommented `#define <macro>` line, with the line number. */
+  macroDefinitions: { file: string; line: number; macro: string; value: string }[];
+  headerDirs: string[];
+  buildSystems: BuildSystem[];
+  filesScanned: number;
+}
+
+export async function walkSourceFiles(root: string, onFile: (file: string) => Promise<void> | void, exts = /\.(c|h|cpp|hpp|cc|hh)$/i): Promise<void> {
+  const stack = [root];
+  while (stack.length) {
+    const dir = stack.pop()!;
+    let entries;
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (!isSkippedDir(e.name)) stack.push(p);
+      } else if (e.isFile() && exts.test(e.name)) {
+        await onFile(p);
+      }
+    }
+  }
+}
+
+/** Strip block and line comments (keeping line count) so doc-comment copies do not count. */
+function stripComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' ')).replace(/\/\/[^\n]*/g, '');
+}
+
+export async function discover(root: string, macros: string[] = DEFAULT_KEYGEN_MACROS): Promise<Discovery> {
+  const out: Discovery = { root, macroDefinitions: [], headerDirs: [], buildSystems: [], filesScanned: 0 };
+  const headerDirs = new Set<string>();
+  const defRe = new RegExp(`^[ \\t]*#[ \\t]*define[ \\t]+(${macros.join('|')})[ \\t]+([^\\r\\n]*)`, 'gm');
+  await walkSourceFiles(root, async (file) => {
+    out.filesScanned++;
+    const base = path.basename(file);
+    if (base === 'aws_clientcredential.h' || base === 'aws_clientcredential_keys.h') headerDirs.add(path.dirname(file));
+    const text = await fs.readFile(file, 'latin1');
+    if (!macros.some((m) => text.includes(m))) return;
+    const code = stripComments(text);
+    for (const m of code.matchAll(defRe)) {
+      const line = code.slice(0, m.index).split('\n').length;
+      out.macroDefinitions.push({ file, line, macro: m[1]!, value: m[2]!.trim() });
+    }
+  });
+  out.headerDirs = [...headerDirs].sort();
+  const has = async (f: string) => fs.access(path.join(root, f)).then(() => true, () => false);
+  if (await has('CMakeLists.txt')) out.buildSystems.push('cmake');
+  if ((await has('Makefile')) || (await has('makefile')) || (await has('GNUmakefile'))) out.buildSystems.push('make');
+  if ((await has('sdkconfig')) || (await has('sdkconfig.defaults'))) out.buildSystems.push('idf');
+  if ((await has('west.yml')) || (await has('prj.conf'))) out.buildSystems.push('west');
+  out.macroDefinitions.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+  return out;
+}

@@ -1,0 +1,44 @@
+// Where a project's state lives: `.keyprov/` at the project root, which is the config
+// file's folder, else the git root, else the current directory.
+import path from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+
+export const STATE_DIR_NAME = '.keyprov';
+
+export function findGitRoot(from: string): string | undefined {
+  let dir = path.resolve(from);
+  for (;;) {
+    if (existsSync(path.join(dir, '.git'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+export function projectRoot(opts: { configFile?: string; cwd?: string }): string {
+  if (opts.configFile) return path.dirname(path.resolve(opts.configFile));
+  const cwd = opts.cwd ?? process.cwd();
+  return findGitRoot(cwd) ?? path.resolve(cwd);
+}
+
+export function stateDir(root: string): string {
+  return path.join(root, STATE_DIR_NAME);
+}
+
+/** Per-board artifacts: console logs, public key, certificate, report. */
+export function boardStateDir(root: string, boardId: string): string {
+  return path.join(stateDir(root), 'boards', boardId);
+}
+
+/** The patch journal (see src/source/). Its presence with pending entries means a keygen patch is in place. */
+export function patchJournalPath(root: string): string {
+  return path.join(stateDir(root), 'patch-journal.json');
+}
+
+export function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -42,3 +42,26 @@ export function isDirectory(p: string): boolean {
     return false;
   }
 }
+
+/** Canonical file names in the state folder, shared by capture, pki, render and the pipeline. */
+export function caFiles(root: string): { cert: string; key: string } {
+  return { cert: path.join(stateDir(root), 'ca.pem'), key: path.join(stateDir(root), 'ca.key') };
+}
+
+export function boardFiles(root: string, boardId: string) {
+  const dir = boardStateDir(root, boardId);
+  return {
+    dir,
+    publicKeyDer: path.join(dir, 'device-public-key.der'),
+    publicKeyPem: path.join(dir, 'device-public-key.pem'),
+    /** Recommended CN printed by boards with a secure element, when seen. */
+    captureJson: path.join(dir, 'capture.json'),
+    certificate: path.join(dir, 'device-cert.pem'),
+    /** Device certificate followed by the CA certificate (for JITP). */
+    chain: path.join(dir, 'device-chain.pem'),
+    consoleLog: (phase: string) => path.join(dir, `console-${phase}.log`),
+    report: path.join(dir, 'report.json'),
+    /** Generated credential headers for out-of-tree builds of this board. */
+    generatedDir: path.join(dir, 'generated'),
+  };
+}

@@ -35,8 +35,8 @@ export const commands: CommandSpec[] = [
     describe: "Read the board's public key from its serial console (or a saved log), validate it, write DER, PEM and the console log",
     builder: (y) =>
       y
-        .option('port', { type: 'string', describe: 'Console port: a device path, a /dev/serial/by-id link, a pty link, or "auto" (default: serial.port)' })
-        .option('from-log', { type: 'string', describe: 'Read a saved console log instead of a port ("-" for stdin)' })
+        .option('port', { type: 'string', requiresArg: true, describe: 'Console port: a device path, a /dev/serial/by-id link, a pty link, or "auto" (default: serial.port)' })
+        .option('from-log', { type: 'string', requiresArg: true, describe: 'Read a saved console log instead of a port ("-" for stdin)' })
         .option('baud', { type: 'number', describe: 'Baud rate (default: serial.baud, else 115200)' })
         .option('reset', { type: 'string', choices: ['none', 'dtr', 'rts', 'dtr-rts', 'command'], describe: 'Reset the board after opening the port (default: serial.reset, else none)' })
         .option('timeout', { type: 'number', describe: 'Seconds to wait for the key (default: serial.timeout, else 60); extended when the board announces a wait' })

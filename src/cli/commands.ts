@@ -30,4 +30,19 @@ export const commands: CommandSpec[] = [
     builder: (y) => y.option('board', { type: 'string', describe: 'Board whose port and probe to check' }),
     load: async () => (await import('./commands/doctor.js')).run,
   },
+  {
+    command: 'capture',
+    describe: "Read the board's public key from its serial console (or a saved log), validate it, write DER, PEM and the console log",
+    builder: (y) =>
+      y
+        .option('port', { type: 'string', requiresArg: true, describe: 'Console port: a device path, a /dev/serial/by-id link, a pty link, or "auto" (default: serial.port)' })
+        .option('from-log', { type: 'string', requiresArg: true, describe: 'Read a saved console log instead of a port ("-" for stdin)' })
+        .option('baud', { type: 'number', describe: 'Baud rate (default: serial.baud, else 115200)' })
+        .option('reset', { type: 'string', choices: ['none', 'dtr', 'rts', 'dtr-rts', 'command'], describe: 'Reset the board after opening the port (default: serial.reset, else none)' })
+        .option('timeout', { type: 'number', describe: 'Seconds to wait for the key (default: serial.timeout, else 60); extended when the board announces a wait' })
+        .option('out', { type: 'string', describe: "Folder for device-public-key.der/.pem, console.log, capture.json (default: the board's state folder)" })
+        .option('board', { type: 'string', describe: 'Board whose serial settings and state folder to use' })
+        .conflicts('port', 'from-log'),
+    load: async () => (await import('./commands/capture.js')).run,
+  },
 ];

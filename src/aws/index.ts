@@ -9,3 +9,4 @@ export { jsonFileAwsRecords, awsRecordsPath, type AwsRecords, type BoardAwsRecor
 export { mapAwsError } from './errors.js';
 export { readCertificate, parseCertificate, type LoadedCertificate } from './pem.js';
 export { formatPlan, cliCommand, type PlannedCall } from './dry-run.js';
+export { registerBoard, resolveBoardRegistration, type BoardRegistrationInput } from './board.js';

@@ -27,6 +27,7 @@ import { memoryLogger } from '../../src/log.js';
 import { KeyprovError } from '../../src/errors.js';
 import { registerDevice } from '../../src/aws/register-device.js';
 import { readCertificate } from '../../src/aws/pem.js';
+import { registerBoard } from '../../src/aws/board.js';
 import { jsonFileAwsRecords, awsRecordsPath } from '../../src/aws/records.js';
 import { callLog, makeTestPki, pem, useFakeAwsEnv } from './fixtures.js';
 
@@ -216,4 +217,20 @@ test('AccessDenied names the IAM action that is missing', async (t) => {
   iot.on(DescribeThingCommand).rejects(notFound('thing'));
   iot.on(CreateThingCommand).rejects(Object.assign(new Error('Forbidden'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } }));
   await assert.rejects(registerDevice({ ...base }), /AWS denied iot:CreateThing/);
+});
+
+test('registerBoard (the pipeline step): inputs from the config and the state folder; configured endpoint, no lookup', async (t) => {
+  const { root, pki, certArn } = await setup(t);
+  iot.on(DescribeThingCommand).rejects(notFound('thing'));
+  iot.on(CreateThingCommand).resolves({ thingArn: THING_ARN });
+  iot.on(DescribeCertificateCommand).rejects(notFound('certificate'));
+  iot.on(RegisterCertificateCommand).resolves({ certificateArn: certArn });
+  iot.on(GetPolicyCommand).resolves({ policyName: 'lab-policy' });
+  const config = { credentials: { thingName: 'lab-{{id}}', endpoint: ENDPOINT }, boards: [{ id: 'b1' }], aws: { policyName: 'lab-policy', certificateStatus: 'PENDING_ACTIVATION' as const } };
+  const r = await registerBoard({ projectRoot: root, config, client: new IoTClient({}) });
+  assert.deepEqual(callLog(iot).map(([n]) => n), ['DescribeThing', 'CreateThing', 'DescribeCertificate', 'RegisterCertificate', 'GetPolicy', 'AttachPolicy', 'AttachThingPrincipal']);
+  assert.deepEqual(callLog(iot)[3]![1], { certificatePem: pem(pki.deviceCert), caCertificatePem: pem(pki.caCert), status: 'PENDING_ACTIVATION' });
+  assert.equal(r.thingName, THING);
+  assert.equal(r.policyName, 'lab-policy');
+  assert.equal((await jsonFileAwsRecords(awsRecordsPath(root)).getBoard('b1'))?.certificateId, pki.deviceId);
 });

@@ -1,6 +1,5 @@
 // `keyprov aws ...`: a thin layer over src/aws/. Inputs come from options, else the config,
 // else the state folder's canonical files. --dry-run prints `aws iot` commands and calls nothing.
-import { promises as fs } from 'node:fs';
 import type { CommandContext, CommandResult } from '../context.js';
 import { UsageError } from '../../errors.js';
 import type { KeyprovConfig } from '../../config/schema.js';
@@ -8,7 +7,8 @@ import { resolveBoard } from '../../config/boards.js';
 import { boardFiles, caFiles } from '../../project.js';
 import { writeFileAtomic, exists } from '../../util/fs-atomic.js';
 import { createIotClient, resolveRegion } from '../../aws/client.js';
-import { readCertificate, type LoadedCertificate } from '../../aws/pem.js';
+import { readCertificate } from '../../aws/pem.js';
+import { readJsonFile, resolveBoardRegistration } from '../../aws/board.js';
 import { awsRecordsPath, jsonFileAwsRecords } from '../../aws/records.js';
 import { formatPlan, type PlannedCall } from '../../aws/dry-run.js';
 import { planRegisterDevice, registerDevice, type RegistrationMode } from '../../aws/register-device.js';
@@ -47,29 +47,8 @@ function dryRunResult(ctx: CommandContext, plan: PlannedCall[], cli: { region?: 
   return { text, data: { dryRun: true, commands: text.trimEnd().split('\n') } };
 }
 
-async function readJsonFile(file: string, what: string): Promise<string> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    throw new UsageError('AWS_FILE_UNREADABLE', `cannot read the ${what} ${file}: ${(e as Error).message}`, { hint: `check the path of the ${what}` });
-  }
-  try {
-    JSON.parse(text);
-  } catch (e) {
-    throw new UsageError('AWS_FILE_NOT_JSON', `the ${what} ${file} is not valid JSON: ${(e as Error).message}`, { hint: `fix the JSON in ${file}` });
-  }
-  return text;
-}
-
 function modeOf(argv: AwsArgs, config: KeyprovConfig | undefined): RegistrationMode {
   return argv.mode ?? config?.aws?.mode ?? 'default';
-}
-
-/** In a dry run the certificate may not be issued yet: show a placeholder instead of failing. */
-async function certificateOrPlaceholder(dryRun: boolean, file: string, what: string, hint: string): Promise<LoadedCertificate> {
-  if (dryRun && !(await exists(file))) return { file, pem: '', id: '<certificate-id>', subject: '' };
-  return readCertificate(file, what, hint);
 }
 
 export async function registerCaCommand(ctx: CommandContext, argv: AwsArgs & { allowAutoRegistration?: boolean; jitpTemplate?: string; roleArn?: string }): Promise<CommandResult> {
@@ -110,35 +89,18 @@ export async function registerCaCommand(ctx: CommandContext, argv: AwsArgs & { a
 
 export async function registerCommand(ctx: CommandContext, argv: AwsArgs): Promise<CommandResult> {
   const { config, root, records, cli, client } = await setup(ctx, argv);
-  const board = resolveBoard(config, argv.board);
-  const thingName = argv.thingName ?? board.thingName;
-  if (!thingName) {
-    throw new UsageError('AWS_THING_NAME_MISSING', `no thing name for board ${board.id}`, {
-      hint: 'set credentials.thingName (e.g. "lab-{{id}}") or boards[].thingName, or pass --thing-name',
-    });
-  }
-  const mode = modeOf(argv, config);
-  const certificate = await certificateOrPlaceholder(ctx.dryRun, argv.cert ?? boardFiles(root, board.id).certificate, 'device certificate', 'issue the board\'s certificate first, or pass --cert FILE');
-  const caCertificate =
-    mode === 'default'
-      ? await certificateOrPlaceholder(ctx.dryRun, argv.caCert ?? config?.pki?.ca?.cert ?? caFiles(root).cert, 'CA certificate', 'set pki.ca.cert or pass --ca-cert FILE (or use --mode sni-only)')
-      : undefined;
-  const aws = config?.aws;
-  const opts = {
-    boardId: board.id,
-    thingName,
-    certificate,
-    caCertificate,
-    mode,
-    policyName: aws?.policyName,
-    policyDocument: aws?.policyDocument ? await readJsonFile(aws.policyDocument, 'policy document (aws.policyDocument)') : undefined,
-    thingType: aws?.thingType,
-    thingAttributes: aws?.thingAttributes,
-    certificateStatus: aws?.certificateStatus,
-    lookupEndpoint: !config?.credentials?.endpoint,
-  };
+  const opts = await resolveBoardRegistration({
+    projectRoot: root,
+    config,
+    boardId: argv.board,
+    thingName: argv.thingName,
+    certFile: argv.cert,
+    caCertFile: argv.caCert,
+    mode: argv.mode,
+    allowMissingCertificates: ctx.dryRun,
+  });
   if (ctx.dryRun) return dryRunResult(ctx, planRegisterDevice(opts), cli);
-  ctx.log.info(`registering board ${board.id} as thing ${thingName}`);
+  ctx.log.info(`registering board ${opts.boardId} as thing ${opts.thingName}`);
   const result = await registerDevice({ ...opts, client: await client(), records, log: ctx.log });
   if (result.endpoint) ctx.log.info(`endpoint ${result.endpoint} recorded in ${awsRecordsPath(root)} for clientcredentialMQTT_BROKER_ENDPOINT`);
   return { data: { ...result } };

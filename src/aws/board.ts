@@ -37,6 +37,11 @@ export async function resolveBoardRegistration(i: BoardRegistrationInput): Promi
       hint: 'set credentials.thingName (e.g. "lab-{{id}}") or boards[].thingName, or pass --thing-name',
     });
   }
+  if (!/^[a-zA-Z0-9:_-]{1,128}$/.test(thingName)) {
+    throw new UsageError('AWS_THING_NAME_INVALID', `"${thingName}" is not a valid AWS IoT thing name`, {
+      hint: 'use 1-128 letters, digits, ":", "_" or "-" (no spaces or dots)',
+    });
+  }
   const mode = i.mode ?? config?.aws?.mode ?? 'default';
   const load = async (file: string, what: string, hint: string): Promise<LoadedCertificate> =>
     i.allowMissingCertificates && !(await exists(file)) ? { file, pem: '', id: '<certificate-id>', subject: '' } : readCertificate(file, what, hint);

@@ -50,6 +50,14 @@ export function awsRecordsPath(root: string): string {
   return path.join(stateDir(root), 'aws-records.json');
 }
 
+/** Changes to one file are serialized within the process (boards registered in parallel must not lose each other's records). */
+const queues = new Map<string, Promise<unknown>>();
+function serialized<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const run = (queues.get(file) ?? Promise.resolve()).then(fn, fn);
+  queues.set(file, run.catch(() => undefined));
+  return run;
+}
+
 /** Records kept in one JSON file, rewritten atomically on every change. */
 export function jsonFileAwsRecords(file: string): AwsRecords {
   const read = async (): Promise<RecordsFile> => {
@@ -75,26 +83,29 @@ export function jsonFileAwsRecords(file: string): AwsRecords {
     async getBoard(id) {
       return (await read()).boards[id];
     },
-    async putBoard(id, record) {
-      const data = await read();
-      data.boards[id] = record;
-      if (record.endpoint) data.endpoint = record.endpoint;
-      await write(data);
-    },
-    async deleteBoard(id) {
-      const data = await read();
-      if (!(id in data.boards)) return;
-      delete data.boards[id];
-      await write(data);
-    },
+    putBoard: (id, record) =>
+      serialized(file, async () => {
+        const data = await read();
+        data.boards[id] = record;
+        if (record.endpoint) data.endpoint = record.endpoint;
+        await write(data);
+      }),
+    deleteBoard: (id) =>
+      serialized(file, async () => {
+        const data = await read();
+        if (!(id in data.boards)) return;
+        delete data.boards[id];
+        await write(data);
+      }),
     async getCa() {
       return (await read()).ca;
     },
-    async putCa(record) {
-      const data = await read();
-      data.ca = record;
-      await write(data);
-    },
+    putCa: (record) =>
+      serialized(file, async () => {
+        const data = await read();
+        data.ca = record;
+        await write(data);
+      }),
     async getEndpoint() {
       return (await read()).endpoint;
     },

@@ -13,7 +13,9 @@ export async function loadCreateVerificationCertificate(): Promise<CreateVerific
   try {
     mod = (await import(specifier)) as typeof mod;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    // Only the PKI module itself being absent is expected; a broken dependency of it is not.
+    const err = e as NodeJS.ErrnoException;
+    if (err.code !== 'ERR_MODULE_NOT_FOUND' || !/pki[\\/]verification\.js/.test(err.message)) throw e;
     mod = {};
   }
   if (typeof mod.createVerificationCertificate !== 'function') {

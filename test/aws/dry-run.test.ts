@@ -42,6 +42,9 @@ test('records: one JSON file, written atomically, endpoint kept for rendering; a
   await r.deleteBoard('b1');
   assert.equal(await r.getBoard('b1'), undefined);
   assert.equal(await r.getEndpoint(), rec.endpoint, 'the endpoint belongs to the account, not the board');
+  // Parallel boards do not lose each other's records.
+  await Promise.all(['p1', 'p2', 'p3', 'p4'].map((id) => r.putBoard(id, { ...rec, thingName: id })));
+  assert.deepEqual(Object.keys(JSON.parse(readFileSync(file, 'utf8')).boards).sort(), ['p1', 'p2', 'p3', 'p4']);
   writeFileSync(file, '{ half');
   await assert.rejects(r.getBoard('b1'), (e: { code?: string }) => e.code === 'AWS_RECORDS_CORRUPT');
 });

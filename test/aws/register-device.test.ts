@@ -27,7 +27,7 @@ import { memoryLogger } from '../../src/log.js';
 import { KeyprovError } from '../../src/errors.js';
 import { registerDevice } from '../../src/aws/register-device.js';
 import { readCertificate } from '../../src/aws/pem.js';
-import { registerBoard } from '../../src/aws/board.js';
+import { registerBoard, resolveBoardRegistration } from '../../src/aws/board.js';
 import { jsonFileAwsRecords, awsRecordsPath } from '../../src/aws/records.js';
 import { callLog, makeTestPki, pem, useFakeAwsEnv } from './fixtures.js';
 
@@ -233,4 +233,5 @@ test('registerBoard (the pipeline step): inputs from the config and the state fo
   assert.equal(r.thingName, THING);
   assert.equal(r.policyName, 'lab-policy');
   assert.equal((await jsonFileAwsRecords(awsRecordsPath(root)).getBoard('b1'))?.certificateId, pki.deviceId);
+  await assert.rejects(resolveBoardRegistration({ projectRoot: root, config, thingName: 'lab b1' }), (e: KeyprovError) => e.code === 'AWS_THING_NAME_INVALID' && e.exitCode === 2);
 });

@@ -45,4 +45,60 @@ export const commands: CommandSpec[] = [
         .conflicts('port', 'from-log'),
     load: async () => (await import('./commands/capture.js')).run,
   },
+  {
+    command: 'aws',
+    describe: 'Register the CA, boards and a least-privilege policy with AWS IoT (JITP template, deregistration)',
+    subcommands: [
+      {
+        command: 'register-ca',
+        describe: 'Register the lab CA with AWS IoT (verification certificate), optionally for JITR/JITP',
+        builder: (y) =>
+          awsOptions(y)
+            .option('ca-cert', { type: 'string', describe: 'CA certificate (default: pki.ca.cert, else .keyprov/ca.pem)' })
+            .option('allow-auto-registration', { type: 'boolean', describe: 'JITR: devices signed by the CA register themselves on first connect' })
+            .option('jitp-template', { type: 'string', describe: 'JITP provisioning template file (see `keyprov aws jitp-template`)' })
+            .option('role-arn', { type: 'string', describe: 'IAM role AWS IoT provisions with (required with --jitp-template)' }),
+        load: async () => (await import('./commands/aws.js')).registerCaCommand,
+      },
+      {
+        command: 'register',
+        describe: 'Create the thing, register the device certificate, attach the policy and the thing, activate',
+        builder: (y) =>
+          awsOptions(y)
+            .option('board', { type: 'string', describe: 'Board to register (needed when the config lists several)' })
+            .option('thing-name', { type: 'string', describe: 'Thing name (default: from the config)' })
+            .option('cert', { type: 'string', describe: 'Device certificate (default: .keyprov/boards/<id>/device-cert.pem)' })
+            .option('ca-cert', { type: 'string', describe: 'CA certificate (default: pki.ca.cert, else .keyprov/ca.pem)' }),
+        load: async () => (await import('./commands/aws.js')).registerCommand,
+      },
+      {
+        command: 'jitp-template',
+        describe: 'Print (or write) a JITP provisioning template with the least-privilege policy',
+        builder: (y) =>
+          awsOptions(y)
+            .option('out', { type: 'string', describe: 'Write the template to this file instead of stdout' })
+            .option('force', { type: 'boolean', default: false, describe: 'Overwrite an existing --out file' })
+            .option('policy-name', { type: 'string', describe: 'Attach this existing policy instead of the inline default document' }),
+        load: async () => (await import('./commands/aws.js')).jitpTemplateCommand,
+      },
+      {
+        command: 'deregister',
+        describe: "Detach, deactivate and delete a board's certificate, then delete its thing",
+        builder: (y) =>
+          awsOptions(y)
+            .option('board', { type: 'string', describe: 'Board to deregister' })
+            .option('thing-name', { type: 'string', describe: 'Thing name (default: from the records, else the config)' })
+            .option('cert', { type: 'string', describe: 'Device certificate (default: from the records)' }),
+        load: async () => (await import('./commands/aws.js')).deregisterCommand,
+      },
+    ],
+  },
 ];
+
+/** Options every `keyprov aws` subcommand takes. */
+function awsOptions(y: Argv): Argv<any> {
+  return y
+    .option('region', { type: 'string', describe: 'AWS region (default: aws.region, AWS_REGION, the profile)' })
+    .option('profile', { type: 'string', describe: 'AWS profile (default: aws.profile, AWS_PROFILE)' })
+    .option('mode', { choices: ['default', 'sni-only'] as const, describe: 'sni-only: no verification certificate; devices registered without CA' });
+}

@@ -11,6 +11,7 @@ import { which, searchPath } from '../util/which.js';
 import { isKeyprovError } from '../errors.js';
 import { RUNNER_EXECUTABLES, RUNNERS } from '../runners/registry.js';
 import { resolveExecutable } from '../runners/base.js';
+import { boardFlashOptions } from '../runners/run.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'problem' | 'skip';
 export interface CheckResult {
@@ -105,7 +106,7 @@ export async function runChecks(ctx: CommandContext, opts: { board?: string } = 
     results.push({ check: 'board', status: 'problem', detail: isKeyprovError(e) ? e.message : String(e), fix: isKeyprovError(e) ? e.hint : undefined });
   }
   const runner = board?.flash.runner;
-  const flashExe = runner ? flashExecutable(runner, board?.flash.options ?? {}, loaded?.dir ?? ctx.cwd) : undefined;
+  const flashExe = runner ? flashExecutable(runner, (board && boardFlashOptions(board)) ?? {}, loaded?.dir ?? ctx.cwd) : undefined;
   const install = runner ? RUNNERS[runner].tool.install : undefined;
   results.push(checkTool(`flash tool${runner ? ` (${runner})` : ''}`, flashExe, ctx, install ?? `install ${flashExe ?? 'the flasher'} or fix flash.runner`));
 

@@ -17,6 +17,17 @@ export interface BoardTarget {
   id: string;
   flash: { runner?: string; probe?: string; options?: Record<string, unknown>; timeout?: number };
   serial?: { port?: string };
+  /** The board's own boards[] entry (ResolvedBoard.entry), used to scope options to its runner. */
+  entry?: { flash?: { runner?: string; options?: Record<string, unknown> } };
+}
+
+/**
+ * A board that names its own runner takes only its own flash.options (the top-level ones
+ * were written for another tool); otherwise its options are merged over the top-level ones.
+ */
+export function boardFlashOptions(board: BoardTarget): Record<string, unknown> | undefined {
+  const own = board.entry?.flash;
+  return own?.runner ? (own.options ?? {}) : board.flash.options;
 }
 
 export interface RunnerPlanOptions {
@@ -73,7 +84,7 @@ export function planRunner(command: RunnerCommand, opts: RunnerPlanOptions): Run
   const def = getRunner(opts.board.flash.runner);
   const caps = def.caps;
   if (!caps.commands.includes(command)) refuse(def, command, `it can: ${caps.commands.join(', ')}`);
-  const o = parseRunnerOptions(def, opts.board.flash.options);
+  const o = parseRunnerOptions(def, boardFlashOptions(opts.board));
   if (o.erase === true && !caps.erase) refuse(def, 'erase while flashing', 'remove flash.options.erase');
   if (o.verify === true && !caps.verify) refuse(def, 'turn verification on or off', 'remove flash.options.verify');
   if (o.reset === true && !caps.reset) refuse(def, 'reset after flashing', 'remove flash.options.reset');

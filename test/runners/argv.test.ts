@@ -179,3 +179,18 @@ test('bad or missing options name the key and how to fix it', () => {
     assert.throws(() => plan(c), (e: any) => e.code === code && re.test(e.message) && typeof e.hint === 'string', name);
   }
 });
+
+test('board overrides: same runner merges options; a board with its own runner takes only its own options', async () => {
+  const { resolveBoard } = await import('../../src/index.js');
+  const config = {
+    flash: { runner: 'openocd' as const, options: { interface: 'interface/stlink.cfg', target: 'target/stm32f4x.cfg' } },
+    boards: [
+      { id: 'a', flash: { probe: 'S1', options: { speed: 1000 } } },
+      { id: 'b', flash: { runner: 'nrfjprog' as const, probe: 'S2', options: { family: 'NRF52' } } },
+    ],
+  };
+  const a = planRunner('flash', { board: resolveBoard(config as any, 'a'), configDir: CFG, image: '/x.elf', scratchDir: SCRATCH });
+  assert.deepEqual(a.invocations[0]!.argv, ['openocd', '-f', 'interface/stlink.cfg', '-f', 'target/stm32f4x.cfg', '-c', 'adapter serial S1', '-c', 'adapter speed 1000', '-c', 'program {/x.elf} verify reset exit']);
+  const b = planRunner('flash', { board: resolveBoard(config as any, 'b'), configDir: CFG, image: '/x.hex', scratchDir: SCRATCH });
+  assert.deepEqual(b.invocations[0]!.argv, ['nrfjprog', '--program', '/x.hex', '--sectorerase', '--verify', '--reset', '-f', 'NRF52', '-s', 'S2']);
+});

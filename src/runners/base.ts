@@ -81,6 +81,8 @@ export interface RunnerDef<S extends z.ZodObject = z.ZodObject> {
   build(input: RunnerInput<z.output<S>>): Invocation[];
   /** How the tool lists attached probes, for runners that can. */
   listProbes?: ProbeLister;
+  /** Arguments that make the tool print its version (default ["--version"]; null: it has none). */
+  versionArgs?: string[] | null;
   /** The executable when it is chosen by options (custom, vboard). */
   executableFrom?(options: z.output<S>, configDir: string): string | undefined;
 }

@@ -12,6 +12,7 @@ export const custom = defineRunner({
   tool: {},
   caps: { commands: ['flash', 'reset', 'erase'], erase: false, verify: false, reset: false, probe: true, port: true },
   needsImage: true,
+  versionArgs: null,
   options: z.strictObject({
     /** Flash command, e.g. ["./flash.sh", "--port", "{port}", "{image}"]. */
     argv: template,

@@ -20,6 +20,7 @@ export const esptool = defineRunner({
   // write_flash always checks the written data's hash ("Hash of data verified."), so there is no verify switch.
   caps: { commands: ['flash', 'erase', 'reset'], erase: true, verify: false, reset: true, probe: false, port: true },
   needsImage: true,
+  versionArgs: ['version'],
   options: z.strictObject({
     /** --chip (default auto). */
     chip: z.string().default('auto'),

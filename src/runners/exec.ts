@@ -115,6 +115,24 @@ export function errorLine(lines: readonly string[]): string {
   return l.trim().slice(0, 300);
 }
 
+/** On a terminal without --verbose: one line showing the tool's latest output, erased when it ends. */
+class LiveLine {
+  private last = 0;
+  private shown = false;
+  constructor(private readonly log: Logger, private readonly label: string) {}
+  update(line: string | undefined): void {
+    const now = Date.now();
+    if (!line || now - this.last < 100) return;
+    this.last = now;
+    const width = Math.max(20, (process.stderr.columns || 80) - 1);
+    this.log.write(`\r\x1b[K${`${this.label}: ${line.trim()}`.slice(0, width)}`);
+    this.shown = true;
+  }
+  clear(): void {
+    if (this.shown) this.log.write('\r\x1b[K');
+  }
+}
+
 function openLog(file: string | undefined): WriteStream | undefined {
   if (!file) return undefined;
   mkdirSync(path.dirname(file), { recursive: true });
@@ -170,6 +188,7 @@ export async function runTool(argv: readonly string[], opts: RunToolOptions = {}
     cancelSignal: opts.signal,
     windowsHide: true,
   } as const);
+  const live = !verbose && !!log?.isTTY && !log.quiet ? new LiveLine(log, label) : undefined;
   const onData = (which: 'out' | 'err') => (d: Buffer) => {
     const s = d.toString('utf8');
     if (which === 'out') {
@@ -181,10 +200,12 @@ export async function runTool(argv: readonly string[], opts: RunToolOptions = {}
     allTail.push(s);
     logStream?.write(d);
     if (verbose) log?.write(s);
+    live?.update(allTail.get().at(-1));
   };
   child.stdout?.on('data', onData('out'));
   child.stderr?.on('data', onData('err'));
   const r = await child;
+  live?.clear();
   const durationMs = Math.round(performance.now() - started);
   const exitCode = r.exitCode ?? -1;
   logStream?.write(`# exit ${r.exitCode ?? r.signal ?? '?'}${r.timedOut ? ' (timed out)' : ''} after ${seconds(durationMs)}\n`);

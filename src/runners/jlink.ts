@@ -21,6 +21,8 @@ export const jlink = defineRunner({
   },
   caps: { commands: ['flash', 'reset', 'erase'], erase: true, verify: false, reset: true, probe: true, port: false },
   needsImage: true,
+  // JLinkExe has no version switch (it starts an interactive session).
+  versionArgs: null,
   options: z.strictObject({
     device: z.string().min(1).optional(),
     interface: z.enum(['SWD', 'JTAG', 'cJTAG', 'FINE', 'ICSP']).default('SWD'),

@@ -72,6 +72,30 @@ export function parseRunnerOptions(def: RunnerDef<any>, options: Record<string, 
   return r.data as Record<string, any>;
 }
 
+function executableOf(def: RunnerDef<any>, o: Record<string, any>, configDir: string): string {
+  const exe = o.executable ? resolveExecutable(configDir, o.executable) : (def.executableFrom?.(o, configDir) ?? def.executable);
+  if (!exe) throw new UsageError('RUNNER_NO_EXECUTABLE', `the ${def.name} runner has no executable configured`, { hint: 'set flash.options.executable' });
+  return exe;
+}
+
+/**
+ * The board's flash tool and its version line (for report.json), or no version when the tool
+ * has no version switch, is missing, or does not answer within 5 s. Never throws for a missing tool.
+ */
+export async function runnerToolVersion(opts: { board: BoardTarget; configDir: string; env?: NodeJS.ProcessEnv }): Promise<{ runner: RunnerName; executable: string; version?: string }> {
+  const def = getRunner(opts.board.flash.runner);
+  const exe = executableOf(def, parseRunnerOptions(def, boardFlashOptions(opts.board)), opts.configDir);
+  const args = def.versionArgs === undefined ? ['--version'] : def.versionArgs;
+  if (!args) return { runner: def.name, executable: exe };
+  try {
+    const r = await runTool([exe, ...args], { cwd: opts.configDir, baseEnv: opts.env, timeoutMs: 5000, tool: def.tool });
+    const line = `${r.stdout}\n${r.stderr}`.split(/\r?\n/).find((l) => l.trim());
+    return { runner: def.name, executable: exe, version: line?.trim().slice(0, 120) };
+  } catch {
+    return { runner: def.name, executable: exe };
+  }
+}
+
 function refuse(def: RunnerDef<any>, what: string, hint: string): never {
   throw new UsageError('RUNNER_UNSUPPORTED', `the ${def.name} runner cannot ${what}`, { hint });
 }
@@ -103,8 +127,7 @@ export function planRunner(command: RunnerCommand, opts: RunnerPlanOptions): Run
   if (command === 'flash' && def.needsImage && !image) {
     throw new UsageError('IMAGE_NOT_SET', 'no image to flash', { hint: 'pass --image FILE or set build.image in the config' });
   }
-  const exe = o.executable ? resolveExecutable(opts.configDir, o.executable) : (def.executableFrom?.(o, opts.configDir) ?? def.executable);
-  if (!exe) throw new UsageError('RUNNER_NO_EXECUTABLE', `the ${def.name} runner has no executable configured`, { hint: 'set flash.options.executable' });
+  const exe = executableOf(def, o, opts.configDir);
   const input: RunnerInput<any> = {
     command,
     exe,

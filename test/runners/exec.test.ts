@@ -117,3 +117,16 @@ test('shell strings run through /bin/sh -c with the given environment and cwd', 
   assert.equal(r.display, `/bin/sh -c 'echo "$KEYPROV_PHASE in $(pwd)" | tr a-z A-Z'`);
   void FAKE_TOOLS;
 });
+
+test('on a terminal without --verbose: one live line with the latest output, erased at the end', async (t) => {
+  const { Logger } = await import('../../src/index.js');
+  const dir = tmpDir(t);
+  const chunks: string[] = [];
+  const log = new Logger({ color: false, stream: { write: (s: string) => chunks.push(s), isTTY: true } });
+  await runTool(['sh', '-c', 'echo compiling main.c; sleep 0.3; echo linking app.elf; sleep 0.3'], { log, label: 'build keygen' });
+  const out = chunks.join('');
+  assert.match(out, /\r\x1b\[Kbuild keygen: compiling main\.c/);
+  assert.match(out, /\r\x1b\[Kbuild keygen: linking app\.elf/);
+  assert.ok(out.endsWith('\r\x1b[K'), 'the live line is erased');
+  void dir;
+});

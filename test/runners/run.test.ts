@@ -178,3 +178,15 @@ test('build: argv or shell string, in build.cwd, with KEYPROV_PHASE; image check
   const notSet = await runBuild({ build: {}, phase: 'keygen', cwd: dir }).catch((e) => e);
   assert.equal(notSet.code, 'BUILD_NOT_CONFIGURED');
 });
+
+test('runnerToolVersion: the version line for report.json; none for tools without a switch or missing ones', async (t) => {
+  const { runnerToolVersion } = await import('../../src/index.js');
+  const { dir, callLog } = setup(t);
+  const env = fakeEnv(callLog);
+  assert.deepEqual(await runnerToolVersion({ board: board('nrfjprog'), configDir: dir, env }), { runner: 'nrfjprog', executable: 'nrfjprog', version: 'nrfjprog version: 10.24.2 external' });
+  assert.equal((await runnerToolVersion({ board: board('esptool'), configDir: dir, env })).version, 'esptool.py v4.7.0');
+  assert.equal((await runnerToolVersion({ board: board('openocd'), configDir: dir, env })).version, 'Open On-Chip Debugger 0.12.0');
+  assert.equal((await runnerToolVersion({ board: board('jlink'), configDir: dir, env })).version, undefined);
+  assert.equal(calls(callLog).filter((c) => c.tool === 'JLinkExe').length, 0, 'JLinkExe is not started for a version');
+  assert.deepEqual(await runnerToolVersion({ board: board('pyocd'), configDir: dir, env: { PATH: dir } }), { runner: 'pyocd', executable: 'pyocd' });
+});

@@ -160,6 +160,8 @@ export async function runTool(argv: readonly string[], opts: RunToolOptions = {}
 
   if (opts.dryRun) {
     log?.info(`[dry-run] ${label}: ${display}${opts.cwd ? `  (in ${opts.cwd})` : ''}`);
+    // Say now what the real run would trip over.
+    if (!shell && !which(argv[0]!, env, cwd)) log?.warn(`${toolName} (${argv[0]}) is not installed here: the real run would fail`);
     return { argv: [...argv], display, dryRun: true, exitCode: 0, durationMs: 0, stdout: '', stderr: '' };
   }
 

@@ -108,6 +108,9 @@ test('dry-run prints the command and runs nothing', async (t) => {
   assert.match(log.text(), /\[dry-run\] nrfjprog: nrfjprog --eraseall/);
   assert.deepEqual(calls(path.join(dir, 'calls')), []);
   assert.equal(existsSync(logFile), false);
+  const missing = memoryLogger();
+  await runTool(['JLinkExe', '-CommandFile', 'x'], { dryRun: true, log: missing, baseEnv: { PATH: dir } });
+  assert.match(missing.text(), /warning: JLinkExe \(JLinkExe\) is not installed here/);
 });
 
 test('shell strings run through /bin/sh -c with the given environment and cwd', async (t) => {

@@ -9,11 +9,20 @@ export const vboard = defineRunner({
   tool: {
     name: 'vboard',
     install: 'build the virtual board (examples/virtual-board) and set flash.options.vboard to its vboard script, or put it on PATH',
-    exitCodes: { 1: { name: 'Error' } },
+    // vboard's documented exit statuses (examples/virtual-board/lib/cli.mjs).
+    exitCodes: {
+      1: { name: 'FileError', hint: 'check the image path (--image or build.image) and flash.options.boardDir' },
+      2: { name: 'NotConnected', hint: 'power the virtual board first: vboard serve --board DIR' },
+      3: { name: 'FlashFailed', hint: 'the flash was left unchanged; run the flash again' },
+      4: { name: 'VerifyFailed', hint: 'the flash does not read back as written; run the flash again' },
+      64: { name: 'Usage' },
+    },
   },
   // `vboard flash` only writes; the board starts on `vboard reset`.
   caps: { commands: ['flash', 'reset', 'erase'], erase: true, verify: false, reset: true, probe: false, port: false },
   needsImage: true,
+  // vboard has no --version (it prints its usage).
+  versionArgs: null,
   options: z.strictObject({
     /** The board's folder (its flash file and state), relative to the config. */
     boardDir: z.string().min(1).optional(),

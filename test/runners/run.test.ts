@@ -71,7 +71,9 @@ test('vendor failures come back as ToolErrors with the vendor message and a name
     ['openocd', { options: { interface: 'interface/stlink.cfg', target: 'target/stm32f4x.cfg' } }, 'probe', undefined, /openocd failed \(exit 1 Error\): Error: open failed/, /probe was not found/],
     ['idf', {}, 'connect', '/dev/ttyUSB0', /idf\.py failed \(exit 2 FatalError\): .*Failed to connect to ESP32|idf\.py failed \(exit 2 FatalError\): ninja: build stopped/, /hold BOOT/],
     ['west', {}, 'fail', undefined, /west failed \(exit 1\): ERROR: runner nrfjprog failed/, undefined],
-    ['vboard', { options: { boardDir: 'vb' } }, 'flash', undefined, /flash \(vboard\): vboard failed \(exit 1 Error\): vboard: Error: flash write failed at 0x00001000/, undefined],
+    ['vboard', { options: { boardDir: 'vb' } }, 'flash', undefined, /^flash \(vboard\): vboard failed \(exit 3 FlashFailed\): Error: failed to download Segment\[0\] at address 0x08004000: target not responding \(flash unchanged\)$/, /run the flash again/],
+    ['vboard', { options: { boardDir: 'vb' } }, 'notconnected', undefined, /vboard failed \(exit 2 NotConnected\): Error: No target connected: board .*vb is not powered/, /vboard serve --board DIR/],
+    ['vboard', { options: { boardDir: 'vb' } }, 'verify', undefined, /vboard failed \(exit 4 VerifyFailed\): Error: Data mismatch found in flash after download/, /does not read back/],
   ];
   for (const [runner, flash, mode, port, re, hint] of cases) {
     const { dir, image, callLog } = setup(t);

@@ -133,3 +133,13 @@ test('on a terminal without --verbose: one live line with the latest output, era
   assert.ok(out.endsWith('\r\x1b[K'), 'the live line is erased');
   void dir;
 });
+
+test('an AbortSignal stops the tool (the pipeline uses it on SIGINT)', async () => {
+  const ac = new AbortController();
+  const started = Date.now();
+  setTimeout(() => ac.abort(), 200);
+  const err = await runTool(['sleep', '30'], { signal: ac.signal, label: 'flash (test)' }).catch((e) => e);
+  assert.equal(err.code, 'TOOL_CANCELLED');
+  assert.match(err.message, /^flash \(test\): sleep was stopped/);
+  assert.ok(Date.now() - started < 10_000);
+});

@@ -9,7 +9,7 @@ export { writeFileAtomic, writeIfChanged } from './util/fs-atomic.js';
 export { PublicKeyParser, parseConsoleLog, type ConsoleEvent, type PublicKeyParserOptions, type ParserStats } from './serial/public-key-parser.js';
 export { parseP256Spki, spkiDerToPem, spkiPemToDer, spkiFingerprint, isOnP256, type P256PublicKey } from './serial/spki.js';
 export { listPorts, resolveAutoPort, openPort, type PortInfo, type PortListing, type PortMatch } from './serial/ports.js';
-export { resetBoard, RESET_METHODS, type ResetMethod, type ResetOptions } from './serial/reset.js';
+export { resetBoard as resetBoardBySerialLines, RESET_METHODS, type ResetMethod, type ResetOptions } from './serial/reset.js';
 export { openConsole, openLogConsole, ConsoleHandle, type ByteFeed, type OpenConsoleOptions } from './serial/console.js';
 export {
   captureKey,
@@ -25,3 +25,4 @@ export {
   type CaptureFromLogOptions,
 } from './serial/capture.js';
 export { watchConsole, type WatchOptions, type WatchResult } from './serial/console-watcher.js';
+export * from './runners/index.js';

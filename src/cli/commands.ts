@@ -93,6 +93,30 @@ export const commands: CommandSpec[] = [
       },
     ],
   },
+  {
+    command: 'build',
+    describe: 'Run build.command for one phase (KEYPROV_PHASE=keygen|credential in its environment)',
+    builder: (y) =>
+      y
+        .option('phase', { type: 'string', choices: ['keygen', 'credential'], demandOption: true, describe: 'Which image to build' })
+        .option('board', { type: 'string', describe: 'Board being built for (exported as KEYPROV_BOARD)' }),
+    load: async () => (await import('./commands/build.js')).run,
+  },
+  {
+    command: 'flash',
+    describe: "Flash an image to a board with its configured runner (flash.runner)",
+    builder: (y) =>
+      y
+        .option('board', { type: 'string', describe: 'Board to flash (from boards[])' })
+        .option('image', { type: 'string', describe: 'Image file (default: build.image)' }),
+    load: async () => (await import('./commands/flash.js')).run,
+  },
+  {
+    command: 'reset',
+    describe: "Reset a board with its configured runner",
+    builder: (y) => y.option('board', { type: 'string', describe: 'Board to reset (from boards[])' }),
+    load: async () => (await import('./commands/flash.js')).runReset,
+  },
 ];
 
 /** Options every `keyprov aws` subcommand takes. */

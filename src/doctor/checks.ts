@@ -9,6 +9,9 @@ import { DEFAULT_KEYGEN_MACROS } from '../config/sections/firmware.js';
 import { patchJournalPath, stateDir } from '../project.js';
 import { which, searchPath } from '../util/which.js';
 import { isKeyprovError } from '../errors.js';
+import { RUNNER_EXECUTABLES, RUNNERS } from '../runners/registry.js';
+import { resolveExecutable } from '../runners/base.js';
+import { boardFlashOptions } from '../runners/run.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'problem' | 'skip';
 export interface CheckResult {
@@ -18,20 +21,16 @@ export interface CheckResult {
   fix?: string;
 }
 
-/** The executable each flash runner drives (used to check it is installed). */
-export const RUNNER_TOOLS: Record<string, string | undefined> = {
-  esptool: 'esptool.py',
-  idf: 'idf.py',
-  openocd: 'openocd',
-  jlink: 'JLinkExe',
-  nrfjprog: 'nrfjprog',
-  stm32cubeprogrammer: 'STM32_Programmer_CLI',
-  pyocd: 'pyocd',
-  west: 'west',
-  make: 'make',
-  vboard: 'vboard',
-  custom: undefined,
-};
+/** The executable each flash runner drives (used to check it is installed); declared by the runners. */
+export const RUNNER_TOOLS: Record<string, string | undefined> = RUNNER_EXECUTABLES;
+
+/** The flasher a board will run: flash.options.executable, else what the runner's options name, else its default. */
+function flashExecutable(runner: keyof typeof RUNNERS, options: Record<string, unknown>, configDir: string): string | undefined {
+  if (typeof options.executable === 'string') return resolveExecutable(configDir, options.executable);
+  if (runner === 'custom') return Array.isArray(options.argv) && options.argv.length ? resolveExecutable(configDir, String(options.argv[0])) : undefined;
+  if (runner === 'vboard' && typeof options.vboard === 'string') return resolveExecutable(configDir, options.vboard);
+  return RUNNER_TOOLS[runner];
+}
 
 function toolVersion(exe: string): string | undefined {
   const r = spawnSync(exe, ['--version'], { encoding: 'utf8', timeout: 5000 });
@@ -107,9 +106,9 @@ export async function runChecks(ctx: CommandContext, opts: { board?: string } = 
     results.push({ check: 'board', status: 'problem', detail: isKeyprovError(e) ? e.message : String(e), fix: isKeyprovError(e) ? e.hint : undefined });
   }
   const runner = board?.flash.runner;
-  const customArgv = board?.flash.options?.argv;
-  const flashExe = runner === 'custom' ? (Array.isArray(customArgv) ? String(customArgv[0]) : undefined) : runner ? RUNNER_TOOLS[runner] : undefined;
-  results.push(checkTool(`flash tool${runner ? ` (${runner})` : ''}`, flashExe, ctx, `install ${flashExe ?? 'the flasher'} or fix flash.runner`));
+  const flashExe = runner ? flashExecutable(runner, (board && boardFlashOptions(board)) ?? {}, loaded?.dir ?? ctx.cwd) : undefined;
+  const install = runner ? RUNNERS[runner].tool.install : undefined;
+  results.push(checkTool(`flash tool${runner ? ` (${runner})` : ''}`, flashExe, ctx, install ?? `install ${flashExe ?? 'the flasher'} or fix flash.runner`));
 
   // Serial port.
   const port = board?.serial.port;

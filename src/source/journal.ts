@@ -81,7 +81,9 @@ export function writeJournal(root: string, journal: Journal): void {
   }
   const keep = new Set(journal.entries.map((e) => path.basename(e.backup)));
   const dir = path.join(stateDir(root), BACKUP_DIR);
-  if (existsSync(dir)) for (const f of readdirSync(dir)) if (!keep.has(f)) rmSync(path.join(dir, f), { force: true });
+  if (!existsSync(dir)) return;
+  for (const f of readdirSync(dir)) if (!keep.has(f)) rmSync(path.join(dir, f), { force: true });
+  if (journal.entries.length === 0) rmSync(dir, { recursive: true, force: true });
 }
 
 /** Keep a copy of a file's original bytes; returns its path relative to the state folder. */

@@ -82,19 +82,10 @@ export function findDefinitions(parser: CParser, file: string, buf: Buffer, name
   const wanted = new Set(names);
   const out: MacroDefinition[] = [];
   try {
-    // Only preprocessor nodes can hold a preproc_def; skip plain code subtrees cheaply.
-    const stack: SyntaxNode[] = [tree.rootNode];
-    while (stack.length) {
-      const n = stack.pop()!;
-      if (n.type === 'preproc_def') {
-        const name = n.childForFieldName('name')?.text;
-        if (name && wanted.has(name)) out.push(describe(n, name, file, text));
-        continue;
-      }
-      for (let i = n.namedChildCount - 1; i >= 0; i--) {
-        const c = n.namedChild(i);
-        if (c && !c.type.startsWith('comment') && c.type !== 'string_literal') stack.push(c);
-      }
+    // descendantsOfType walks the tree inside wasm: far cheaper than visiting every node from JS.
+    for (const n of tree.rootNode.descendantsOfType('preproc_def')) {
+      const name = n?.childForFieldName('name')?.text;
+      if (n && name && wanted.has(name)) out.push(describe(n, name, file, text));
     }
   } finally {
     tree.delete();

@@ -1,7 +1,7 @@
 // Finding where a macro is defined: with --source, only the given files; otherwise a walk
 // of the firmware tree where a byte search (Buffer.indexOf) rejects almost every file
 // before the parser sees it. Only files that mention a wanted name are parsed.
-import { promises as fs } from 'node:fs';
+import { closeSync, fstatSync, openSync, promises as fs, readSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { loadCParser } from './parser.js';
@@ -38,18 +38,28 @@ export async function listCFiles(root: string): Promise<string[]> {
   return out.sort();
 }
 
-/** Run `fn` over `items` with at most `limit` in flight. */
-async function pool<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
+/**
+ * The files among `files` that contain one of `needles`, with their bytes. Reads into one
+ * reused buffer: allocating a Buffer per file (readFileSync) cost 3-5x more on a
+ * 3,000-file tree, all of it garbage since almost every file is rejected.
+ */
+function prefilter(files: string[], needles: Buffer[]): { f: string; buf: Buffer }[] {
+  let scratch = Buffer.allocUnsafe(1 << 20);
+  const hits: { f: string; buf: Buffer }[] = [];
+  for (const f of files) {
+    const fd = openSync(f, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (size > scratch.length) scratch = Buffer.allocUnsafe(size);
+      let len = 0;
+      for (let n; len < size && (n = readSync(fd, scratch, len, size - len, len)) > 0; ) len += n;
+      const view = scratch.subarray(0, len);
+      if (needles.some((n) => view.includes(n))) hits.push({ f, buf: Buffer.from(view) });
+    } finally {
+      closeSync(fd);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
+  }
+  return hits;
 }
 
 export interface Discovery {
@@ -82,12 +92,9 @@ export async function discoverDefinitions(opts: DiscoverOptions): Promise<Discov
   } else {
     throw new UsageError('NO_SOURCE', 'no source file and no folder to search', { hint: 'pass --source FILE, or set firmware.provisioningSource or firmware.root' });
   }
-  const needles = opts.names.map((n) => Buffer.from(n, 'latin1'));
-  const hits = await pool(searched, 32, async (f): Promise<{ f: string; buf: Buffer } | undefined> => {
-    const buf = await fs.readFile(f);
-    return needles.some((n) => buf.includes(n)) ? { f, buf } : undefined;
-  });
-  const found = hits.filter((h): h is { f: string; buf: Buffer } => !!h);
+  // A name containing another (keyprovisioningFORCE_... contains FORCE_...) needs no search of its own.
+  const needles = opts.names.filter((n) => !opts.names.some((o) => o !== n && n.includes(o))).map((n) => Buffer.from(n, 'latin1'));
+  const found = prefilter(searched, needles);
   const definitions: MacroDefinition[] = [];
   if (found.length) {
     const parser = await loadCParser();

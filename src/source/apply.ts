@@ -88,6 +88,13 @@ interface Splice {
   change: PatchChange;
 }
 
+function writeFailed(file: string, e: unknown): KeyprovError {
+  return new KeyprovError('PATCH_WRITE_FAILED', `cannot write ${file}: ${(e as Error).message}; nothing was changed`, {
+    hint: 'keyprov replaces the file by rename, so its folder must be writable by you (the file itself may be read-only)',
+    cause: e,
+  });
+}
+
 /** Group splices by file and apply them from the highest offset down, so offsets stay valid. */
 function planFiles(splices: Splice[]): PlannedFile[] {
   const byFile = new Map<string, Splice[]>();
@@ -116,9 +123,21 @@ async function writeJournaled(root: string, plans: PlannedFile[], log: Logger): 
       else entry.edits = entry.edits.map((e) => (e.macro === c.macro ? { ...e, to: c.to } : e));
     }
   }
+  const previous = readJournal(root);
   writeJournal(root, journal);
   await pauseForTest('journal', log);
-  for (const p of plans) writeFileAtomicSync(p.file, p.after);
+  const written: PlannedFile[] = [];
+  try {
+    for (const p of plans) {
+      writeFileAtomicSync(p.file, p.after);
+      written.push(p);
+    }
+  } catch (e) {
+    // The failed file is untouched (atomic write); put back the ones already written, then the journal.
+    for (const p of written) writeFileAtomicSync(p.file, p.before);
+    writeJournal(root, previous);
+    throw writeFailed(plans[written.length].file, e);
+  }
   await pauseForTest('write', log);
 }
 
@@ -185,7 +204,14 @@ export async function applyPhase(opts: ApplyPhaseOptions): Promise<ApplyPhaseRes
   if (!opts.dryRun && splices.length) {
     const files = planFiles(splices);
     if (opts.phase === 'keygen') await writeJournaled(opts.projectRoot, files, log);
-    else for (const f of files) writeFileAtomicSync(f.file, f.after); // 0 is the safe state: nothing to restore
+    else
+      for (const f of files) {
+        try {
+          writeFileAtomicSync(f.file, f.after); // 0 is the safe state: nothing to journal
+        } catch (e) {
+          throw writeFailed(f.file, e);
+        }
+      }
   }
   if (!changes.length) log.info(`${sw.name} is already ${target} at ${sw.file}:${sw.line}; nothing to change`);
   const value = changes.find((c) => c.kind === 'keygen')?.to ?? sw.value;
@@ -209,7 +235,13 @@ async function applyGuard(opts: ApplyPhaseOptions, names: string[]): Promise<App
   const after = guardDefinition(before, sw);
   const change: PatchChange = { file: sw.file, line: sw.line, macro: sw.name, kind: 'guard', from: sw.value, to: setDigit(sw.value, sw, 0) };
   log.info(`${opts.dryRun ? 'would wrap' : 'wrapped'} ${sw.name} at ${sw.file}:${sw.line} in #ifndef ${sw.name} (default 0)`);
-  if (!opts.dryRun) writeFileAtomicSync(sw.file, after);
+  if (!opts.dryRun) {
+    try {
+      writeFileAtomicSync(sw.file, after);
+    } catch (e) {
+      throw writeFailed(sw.file, e);
+    }
+  }
   return resultOf(opts, 'guard', { ...sw, guarded: true, line: sw.line + 1 }, change.to, [change], disc);
 }
 

@@ -6,3 +6,4 @@ export { configSchema, type KeyprovConfig, type BoardConfig } from './config/sch
 export { resolveBoard, expandThingName, type ResolvedBoard } from './config/boards.js';
 export { projectRoot, stateDir, boardStateDir } from './project.js';
 export { writeFileAtomic, writeIfChanged } from './util/fs-atomic.js';
+export { applyPhase, phaseCflags, restoreAll, restoreAllSync, pendingPatch, guardCflags, type ApplyPhaseOptions, type ApplyPhaseResult, type RestoreResult } from './source/index.js';

@@ -9,7 +9,7 @@ import { writeFileAtomicSync } from './atomic-sync.js';
 import { discoverDefinitions, type Discovery } from './find.js';
 import { guardCflags, guardDefinition, type Phase } from './guard.js';
 import { readJournal, saveBackup, sha256, writeJournal, type EditKind, type JournalEntry } from './journal.js';
-import { restoreAll, type RestoreResult } from './restore.js';
+import { currentSha, restoreAll, type RestoreResult } from './restore.js';
 import { DELAY_MACRO, selectDelay, selectSwitch, type SwitchDefinition } from './select.js';
 import { spliceBytes } from './value.js';
 
@@ -177,6 +177,16 @@ export async function applyPhase(opts: ApplyPhaseOptions): Promise<ApplyPhaseRes
   if (opts.phase === 'credential') {
     if (opts.keygenDelaySeconds !== undefined) log.warn('--keygen-delay applies to the keygen build only; ignored');
     if (readJournal(opts.projectRoot).entries.length) restored = await restoreAll({ projectRoot: opts.projectRoot, log, dryRun: opts.dryRun });
+  }
+
+  if (opts.phase === 'keygen') {
+    // A journaled file changed since keyprov wrote it (edited by hand, or a crash before the
+    // write) has a stale backup: put its values back first so the journal describes the file as it is.
+    const stale = readJournal(opts.projectRoot).entries.filter((e) => currentSha(e.file) !== e.patchedSha256).map((e) => e.file);
+    if (stale.length && !opts.dryRun) {
+      log.info(`${stale.join(', ')} changed since the last keygen patch; restoring before patching again`);
+      await restoreAll({ projectRoot: opts.projectRoot, log, onlyFiles: stale });
+    }
   }
 
   const wantDelay = opts.phase === 'keygen' && opts.keygenDelaySeconds !== undefined;

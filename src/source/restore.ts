@@ -30,6 +30,8 @@ export interface RestoreOptions {
   projectRoot: string;
   log: Logger;
   dryRun?: boolean;
+  /** Restore only these files (absolute paths); the other entries stay in the journal. */
+  onlyFiles?: string[];
 }
 
 /** Set the journaled macros of an edited file back to their original values, or explain why not. */
@@ -83,6 +85,10 @@ export function restoreAllSync(opts: RestoreOptions): RestoreResult {
   const result: RestoreResult = { restored: [], failed: [] };
   const remaining: JournalEntry[] = [];
   for (const entry of journal.entries) {
+    if (opts.onlyFiles && !opts.onlyFiles.includes(entry.file)) {
+      remaining.push(entry);
+      continue;
+    }
     let r: RestoredFile | { reason: string };
     try {
       r = restoreEntry(root, entry, log, !!opts.dryRun);
@@ -109,15 +115,20 @@ export function restoreAllSync(opts: RestoreOptions): RestoreResult {
 
 /** Restore every journaled file (loads the C parser first when a file was edited since). */
 export async function restoreAll(opts: RestoreOptions): Promise<RestoreResult> {
-  const entries = readJournal(opts.projectRoot).entries;
+  const entries = readJournal(opts.projectRoot).entries.filter((e) => !opts.onlyFiles || opts.onlyFiles.includes(e.file));
   const edited = entries.some((e) => {
-    try {
-      const s = sha256(readFileSync(e.file));
-      return s !== e.originalSha256 && s !== e.patchedSha256;
-    } catch {
-      return false;
-    }
+    const s = currentSha(e.file);
+    return s !== undefined && s !== e.originalSha256 && s !== e.patchedSha256;
   });
   if (edited) await loadCParser();
   return restoreAllSync(opts);
+}
+
+/** sha256 of a file's current bytes, undefined when it cannot be read. */
+export function currentSha(file: string): string | undefined {
+  try {
+    return sha256(readFileSync(file));
+  } catch {
+    return undefined;
+  }
 }

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { applyPhase, restoreAll, pendingPatch, phaseCflags, guardCflags } from '../../src/source/index.js';
+import { applyPhase, restoreAll, restoreAllSync, pendingPatch, phaseCflags, guardCflags } from '../../src/source/index.js';
 import { memoryLogger } from '../../src/log.js';
 import { patchJournalPath } from '../../src/project.js';
 import { tmpDir, writeTree } from '../helpers/tmp.js';
@@ -217,4 +217,29 @@ test('dry run reports the change and writes nothing', async (t) => {
   assert.equal(r.changes.length, 1);
   assert.equal(sha(file), before);
   assert.ok(!existsSync(patchJournalPath(dir)));
+});
+
+test('restoreAllSync (for signal handlers) restores byte for byte without awaiting', async (t) => {
+  const dir = tmpDir(t);
+  const f = copyFixtures(dir, ['crlf.c', 'test_param_config.h']);
+  const before = Object.values(f).map(sha);
+  for (const file of Object.values(f)) await applyPhase({ projectRoot: dir, sources: [file], phase: 'keygen', log: memoryLogger() });
+  assert.equal(pendingPatch(dir).length, 2);
+  const r = restoreAllSync({ projectRoot: dir, log: memoryLogger() });
+  assert.deepEqual(r.restored.map((x) => x.how), ['bytes', 'bytes']);
+  assert.deepEqual(Object.values(f).map(sha), before);
+});
+
+test('keygen again after the value was set back by hand keeps the hand edits on restore', async (t) => {
+  const dir = tmpDir(t);
+  const file = copyFixtures(dir, ['tabs.c'])['tabs.c'];
+  await applyPhase({ projectRoot: dir, sources: [file], phase: 'keygen', log: memoryLogger() });
+  // By hand: back to 0, plus an unrelated edit.
+  writeFileSync(file, readFileSync(file, 'latin1').replace(/\t\t1\n/, '\t\t0\n') + '#define ADDED_BY_HAND 2\n', 'latin1');
+  const handEdited = readFileSync(file);
+  await applyPhase({ projectRoot: dir, sources: [file], phase: 'keygen', log: memoryLogger() });
+  assert.equal(gccMacro(file, K), '1');
+  assert.equal(pendingPatch(dir).length, 1);
+  await restoreAll({ projectRoot: dir, log: memoryLogger() });
+  assert.ok(readFileSync(file).equals(handEdited), 'restore gives the hand-edited file, not the first original');
 });

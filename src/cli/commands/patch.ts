@@ -15,6 +15,7 @@ export async function run(ctx: CommandContext, argv: PatchArgv): Promise<Command
   const { applyPhase, phaseCflags } = await import('../../source/index.js');
   const inputs = await patchInputs(ctx, argv);
   const mode = argv.mode ?? 'edit';
+  if (!argv.phase && argv.printCflags) throw new UsageError('PATCH_PHASE_MISSING', '--print-cflags needs --phase keygen or --phase credential', { hint: 'e.g. keyprov patch --phase keygen --print-cflags' });
   if (!argv.phase && mode !== 'guard') throw new UsageError('PATCH_PHASE_MISSING', 'say which build this is: --phase keygen or --phase credential', { hint: 'or pass --mode guard to make the phase a compile definition' });
   const phase = argv.phase ?? 'credential';
 

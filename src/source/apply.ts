@@ -84,6 +84,8 @@ interface PlannedFile {
 interface Splice {
   at: number;
   end: number;
+  /** Bytes expected at [at, end) (the file is read again before writing). */
+  old: string;
   text: string;
   change: PatchChange;
 }
@@ -102,7 +104,12 @@ function planFiles(splices: Splice[]): PlannedFile[] {
   return [...byFile].map(([file, list]) => {
     const before: Buffer = readFileSync(file);
     let after: Buffer = before;
-    for (const s of [...list].sort((a, b) => b.at - a.at)) after = spliceBytes(after, s.at, s.end, s.text);
+    for (const s of [...list].sort((a, b) => b.at - a.at)) {
+      if (before.subarray(s.at, s.end).toString('latin1') !== s.old) {
+        throw new KeyprovError('PATCH_SOURCE_CHANGED', `${file} changed while keyprov was reading it; nothing was written`, { hint: 'run the command again' });
+      }
+      after = spliceBytes(after, s.at, s.end, s.text);
+    }
     return { file, before, after, edits: list.map((s) => s.change) };
   });
 }
@@ -198,7 +205,7 @@ export async function applyPhase(opts: ApplyPhaseOptions): Promise<ApplyPhaseRes
 
   if (sw.digit !== target) {
     const change: PatchChange = { file: sw.file, line: sw.line, macro: sw.name, kind: 'keygen', from: sw.value, to: setDigit(sw.value, sw, target) };
-    splices.push({ at: sw.digitAt, end: sw.digitAt + 1, text: String(target), change });
+    splices.push({ at: sw.digitAt, end: sw.digitAt + 1, old: String(sw.digit), text: String(target), change });
   } else if (opts.phase === 'keygen' && !readJournal(opts.projectRoot).entries.some((e) => e.file === sw.file)) {
     log.warn(`${sw.file}:${sw.line}: ${sw.name} is already 1 (not set by keyprov); \`keyprov patch --phase credential\` will set it to 0`);
   }
@@ -206,7 +213,7 @@ export async function applyPhase(opts: ApplyPhaseOptions): Promise<ApplyPhaseRes
     const d = selectDelay(disc, opts.sources?.length ? undefined : (opts.searchRoot ?? opts.projectRoot));
     if (d.seconds !== opts.keygenDelaySeconds) {
       const to = d.value.slice(0, d.digitsAt - d.valueStart) + opts.keygenDelaySeconds + d.value.slice(d.digitsEnd - d.valueStart);
-      splices.push({ at: d.digitsAt, end: d.digitsEnd, text: String(opts.keygenDelaySeconds), change: { file: d.file, line: d.line, macro: DELAY_MACRO, kind: 'delay', from: d.value, to } });
+      splices.push({ at: d.digitsAt, end: d.digitsEnd, old: d.value.slice(d.digitsAt - d.valueStart, d.digitsEnd - d.valueStart), text: String(opts.keygenDelaySeconds), change: { file: d.file, line: d.line, macro: DELAY_MACRO, kind: 'delay', from: d.value, to } });
     }
   }
   const changes = splices.map((s) => s.change);

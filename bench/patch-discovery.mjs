@@ -95,5 +95,5 @@ try {
   console.log(`first discovery call in this process (loads the C parser): ${ms(first)}`);
   console.log(`ratio vs grep, wall: discovery ${(mo / mg).toFixed(1)}x, whole CLI ${(me / mg).toFixed(1)}x; CPU: discovery ${(co / cg).toFixed(1)}x, whole CLI ${(ce / cg).toFixed(1)}x`);
 } finally {
-  rmSync(root, { recursive: true, force: true });
+  if (process.env.KEYPROV_BENCH_KEEP) console.log(`kept ${root}`); else rmSync(root, { recursive: true, force: true });
 }

@@ -107,3 +107,11 @@ for (const step of ['journal', 'write'] as const) {
     assert.ok(!existsSync(journalOf(dir)));
   });
 }
+
+test('CLI: patch --help explains why the keygen delay exists', async () => {
+  const r = await runCli(['patch', '--help']);
+  assert.equal(r.code, 0);
+  const text = r.stdout.replace(/\s+/g, ' ');
+  assert.match(text, /--keygen-delay/);
+  assert.match(text, /reset during the next flash can boot the old keygen image/);
+});

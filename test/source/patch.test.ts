@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { applyPhase, restoreAll, restoreAllSync, pendingPatch, phaseCflags, guardCflags } from '../../src/source/index.js';
 import { memoryLogger } from '../../src/log.js';
 import { patchJournalPath } from '../../src/project.js';
@@ -242,4 +243,25 @@ test('keygen again after the value was set back by hand keeps the hand edits on 
   assert.equal(pendingPatch(dir).length, 1);
   await restoreAll({ projectRoot: dir, log: memoryLogger() });
   assert.ok(readFileSync(file).equals(handEdited), 'restore gives the hand-edited file, not the first original');
+});
+
+test('a write that fails half-way (second file in an immutable folder) rolls back the first file and the journal', async (t) => {
+  const dir = tmpDir(t);
+  writeTree(dir, { 'a/switch.c': `#define ${K}    0\n`, 'b/delay.h': '#define DELAY_BEFORE_KEY_PAIR_GENERATION_SECS    180\n' });
+  const [sw, delay] = [path.join(dir, 'a/switch.c'), path.join(dir, 'b/delay.h')];
+  const before = [sha(sw), sha(delay)];
+  // chattr +i makes even root's rename fail (EPERM); without it there is no way to make a root write fail here.
+  const lock = spawnSync('chattr', ['+i', path.dirname(delay)]);
+  if (lock.status !== 0) return t.skip(`chattr +i not available here: ${lock.stderr}`);
+  try {
+    await assert.rejects(
+      applyPhase({ projectRoot: dir, sources: [sw, delay], phase: 'keygen', keygenDelaySeconds: 5, log: memoryLogger() }),
+      (e: any) => e.code === 'PATCH_WRITE_FAILED' && e.message.includes(delay) && /nothing was changed/.test(e.message),
+    );
+  } finally {
+    spawnSync('chattr', ['-i', path.dirname(delay)]);
+  }
+  assert.deepEqual([sha(sw), sha(delay)], before);
+  assert.deepEqual(pendingPatch(dir), []);
+  assert.ok(!existsSync(path.join(dir, '.keyprov', 'patch-backup')), 'no orphan backup');
 });

@@ -9,8 +9,10 @@ export interface MacroDefinition {
   name: string;
   /** 1-based line of the `#define`. */
   line: number;
-  /** The value as written, comments and surrounding blanks removed ('' for `#define NAME`). */
+  /** The value's bytes as written, without surrounding blanks or a trailing comment ('' for `#define NAME`). */
   value: string;
+  /** `value` with comments and line continuations blanked (same length): what to match against. */
+  code: string;
   /** Byte range of `value` in the file. */
   valueStart: number;
   valueEnd: number;
@@ -21,6 +23,8 @@ export interface MacroDefinition {
   active: boolean;
   /** Wrapped in `#ifndef NAME` (a default that a compile definition can override). */
   guarded: boolean;
+  /** The parser could not read this definition (it sits in an ERROR node): never edited, always refused. */
+  unparsable?: boolean;
 }
 
 /** Blank out comments inside a preproc_arg (tree-sitter keeps `// ...` there), keeping offsets. */
@@ -87,31 +91,60 @@ export function findDefinitions(parser: CParser, file: string, buf: Buffer, name
       const name = n?.childForFieldName('name')?.text;
       if (n && name && wanted.has(name)) out.push(describe(n, name, file, text));
     }
+    out.push(...unparsableDefinitions(tree.rootNode, wanted, file, text, out));
   } finally {
     tree.delete();
   }
   return out.sort((a, b) => a.valueStart - b.valueStart);
 }
 
+/**
+ * `#define NAME ...` lines that tree-sitter-c could not parse (e.g. a comment inside the
+ * value, between the parentheses). They are reported so that keyprov refuses instead of saying
+ * "not found" or editing another definition.
+ */
+function unparsableDefinitions(root: SyntaxNode, wanted: Set<string>, file: string, text: string, parsed: MacroDefinition[]): MacroDefinition[] {
+  const out: MacroDefinition[] = [];
+  const re = /#[ \t]*define[ \t]+([A-Za-z_][A-Za-z0-9_]*)/g;
+  for (const err of root.descendantsOfType('ERROR')) {
+    if (!err) continue;
+    // Comments and strings the parser did recognise inside the broken region are still not definitions.
+    const skip = err.descendantsOfType(['comment', 'string_literal']).filter((n): n is SyntaxNode => !!n);
+    for (const m of text.slice(err.startIndex, err.endIndex).matchAll(re)) {
+      const at = err.startIndex + m.index!;
+      if (!wanted.has(m[1]) || skip.some((n) => n.startIndex <= at && at < n.endIndex) || parsed.some((d) => d.lineStart <= at && at <= d.lineEnd) || out.some((d) => d.lineStart <= at && at <= d.lineEnd)) continue;
+      const lineStart = text.lastIndexOf('\n', at) + 1;
+      let lineEnd = text.indexOf('\n', at);
+      if (lineEnd < 0) lineEnd = text.length;
+      if (text[lineEnd - 1] === '\r') lineEnd--;
+      const valueStart = at + m[0].length;
+      const line = text.slice(0, at).split('\n').length;
+      const value = text.slice(valueStart, lineEnd).trim();
+      out.push({ file, name: m[1], line, value, code: value, valueStart, valueEnd: lineEnd, lineStart, lineEnd, active: true, guarded: false, unparsable: true });
+    }
+  }
+  return out;
+}
+
 function describe(n: SyntaxNode, name: string, file: string, text: string): MacroDefinition {
   const arg = n.childForFieldName('value');
-  let value = '';
+  let code = '';
   let valueStart = n.childForFieldName('name')!.endIndex;
   let valueEnd = valueStart;
   if (arg) {
     const blanked = blankComments(arg.text.replace(/\\\r?\n/g, (m) => ' '.repeat(m.length)));
     const lead = blanked.length - blanked.trimStart().length;
-    value = blanked.trim();
+    code = blanked.trim();
     valueStart = arg.startIndex + lead;
-    valueEnd = valueStart + value.length;
-    // Keep the value as written (a comment inside it stays blanked: it is not part of the value).
+    valueEnd = valueStart + code.length;
   }
   const { lineStart, lineEnd } = lineBounds(text, n);
   return {
     file,
     name,
     line: n.startPosition.row + 1,
-    value,
+    value: text.slice(valueStart, valueEnd),
+    code,
     valueStart,
     valueEnd,
     lineStart,

@@ -42,6 +42,7 @@ function restoreValues(entry: JournalEntry, current: Buffer): { buf: Buffer } | 
   // Each edit re-parses the bytes, so offsets always match the buffer being changed.
   for (const edit of entry.edits) {
     const defs = findDefinitions(parser, entry.file, buf, [edit.macro]).filter((d) => d.active);
+    if (defs.some((d) => d.unparsable)) return { reason: `the file was edited since the patch and the C parser cannot read the definition of ${edit.macro}` };
     if (defs.length !== 1) return { reason: `the file was edited since the patch and now has ${defs.length} active definitions of ${edit.macro}` };
     const d = defs[0];
     if (d.value === edit.from) continue;

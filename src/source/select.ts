@@ -19,6 +19,13 @@ function searchedText(disc: Discovery, searchRoot?: string): string {
 
 /** Active definitions of `names`; for a name defined both plainly and as an `#ifndef` default, the plain one. */
 function effective(defs: MacroDefinition[], names: readonly string[]): MacroDefinition[] {
+  const bad = defs.filter((d) => d.unparsable && names.includes(d.name));
+  if (bad.length) {
+    throw new UsageError('PATCH_UNPARSABLE', `the C parser cannot read ${bad.map(show).join('; ')}`, {
+      hint: 'move any comment out of the value (after it is fine: `#define NAME 0 /* ... */`), or pass the file your build uses with --source',
+      details: { definitions: bad.map((d) => ({ file: d.file, line: d.line, name: d.name })) },
+    });
+  }
   const active = defs.filter((d) => d.active && names.includes(d.name));
   return active.filter((d) => !d.guarded || !active.some((o) => o.name === d.name && !o.guarded));
 }
@@ -35,11 +42,11 @@ export interface SwitchDefinition extends MacroDefinition {
 export function selectSwitch(disc: Discovery, names: readonly string[], searchRoot?: string): SwitchDefinition {
   const all = effective(disc.definitions, names);
   // `#define keyprovisioningFORCE_GENERATE_NEW_KEY_PAIR FORCE_GENERATE_NEW_KEY_PAIR` forwards to the real switch.
-  const aliases = all.filter((d) => names.includes(d.value) && d.value !== d.name);
+  const aliases = all.filter((d) => names.includes(d.code) && d.code !== d.name);
   const found = all.filter((d) => !aliases.includes(d));
   if (found.length === 0) {
     if (aliases.length) {
-      throw new UsageError('PATCH_ALIAS_TARGET_NOT_FOUND', `${aliases.map(show).join('; ')}, but no active definition of ${[...new Set(aliases.map((a) => a.value))].join(', ')} was found in ${searchedText(disc, searchRoot)}`, {
+      throw new UsageError('PATCH_ALIAS_TARGET_NOT_FOUND', `${aliases.map(show).join('; ')}, but no active definition of ${[...new Set(aliases.map((a) => a.code))].join(', ')} was found in ${searchedText(disc, searchRoot)}`, {
         hint: 'pass the header that defines it with --source (repeatable)',
       });
     }
@@ -59,7 +66,7 @@ export function selectSwitch(disc: Discovery, names: readonly string[], searchRo
     });
   }
   const d = found[0];
-  const v = parseSwitchValue(d.value);
+  const v = parseSwitchValue(d.code);
   if (!v) {
     throw new UsageError('PATCH_VALUE_UNSUPPORTED', `${where(d)}: ${d.name} is defined as \`${d.value || '(nothing)'}\`, not 0 or 1`, {
       hint: `keyprov only switches a literal 0/1; set ${d.value || d.name} by hand for the keygen build, or point --source/--macro at the definition that holds 0 or 1`,
@@ -84,7 +91,7 @@ export function selectDelay(disc: Discovery, searchRoot?: string): DelayDefiniti
     });
   }
   const d = found[0];
-  const v = parseSecondsValue(d.value);
+  const v = parseSecondsValue(d.code);
   if (!v) {
     throw new UsageError('DELAY_VALUE_UNSUPPORTED', `${where(d)}: ${DELAY_MACRO} is defined as \`${d.value}\`, not a number of seconds`, { hint: 'set the delay by hand and drop --keygen-delay' });
   }

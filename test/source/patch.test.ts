@@ -265,3 +265,16 @@ test('a write that fails half-way (second file in an immutable folder) rolls bac
   assert.deepEqual(pendingPatch(dir), []);
   assert.ok(!existsSync(path.join(dir, '.keyprov', 'patch-backup')), 'no orphan backup');
 });
+
+test('a comment inside the value (which tree-sitter-c cannot parse) is refused with file:line, not reported as missing', async (t) => {
+  const dir = tmpDir(t);
+  const file = path.join(dir, 'inner.c');
+  const original = `int x;\n#define ${K} ( /* 1 = new key */ 0 ) // tail\n`;
+  writeFileSync(file, original);
+  await assert.rejects(
+    applyPhase({ projectRoot: dir, sources: [file], phase: 'keygen', log: memoryLogger() }),
+    (e: any) => e.code === 'PATCH_UNPARSABLE' && e.message.includes(`${file}:2`) && /move any comment out of the value/.test(e.hint),
+  );
+  assert.equal(readFileSync(file, 'utf8'), original);
+  assert.deepEqual(pendingPatch(dir), []);
+});

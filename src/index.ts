@@ -26,3 +26,4 @@ export {
 } from './serial/capture.js';
 export { watchConsole, type WatchOptions, type WatchResult } from './serial/console-watcher.js';
 export * from './runners/index.js';
+export { applyPhase, phaseCflags, restoreAll, restoreAllSync, pendingPatch, guardCflags, type ApplyPhaseOptions, type ApplyPhaseResult, type RestoreResult } from './source/index.js';

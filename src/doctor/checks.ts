@@ -7,6 +7,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { resolveBoard } from '../config/boards.js';
 import { DEFAULT_KEYGEN_MACROS } from '../config/sections/firmware.js';
 import { patchJournalPath, stateDir } from '../project.js';
+import { pendingPatch } from '../source/journal.js';
 import { which, searchPath } from '../util/which.js';
 import { isKeyprovError } from '../errors.js';
 import { RUNNER_EXECUTABLES, RUNNERS } from '../runners/registry.js';
@@ -143,11 +144,10 @@ export async function runChecks(ctx: CommandContext, opts: { board?: string } = 
 
   // Leftover keygen patch.
   try {
-    const j = JSON.parse(await fs.readFile(patchJournalPath(root), 'utf8')) as { entries?: { file: string }[] };
-    const files = (j.entries ?? []).map((e) => e.file);
+    const files = pendingPatch(root).map((e) => e.file);
     results.push(files.length ? { check: 'keygen patch', status: 'problem', detail: `still applied to ${files.join(', ')}`, fix: 'run `keyprov restore`' } : { check: 'keygen patch', status: 'ok', detail: 'none pending' });
-  } catch {
-    results.push({ check: 'keygen patch', status: 'ok', detail: 'none pending' });
+  } catch (e) {
+    results.push({ check: 'keygen patch', status: 'problem', detail: (e as Error).message, fix: isKeyprovError(e) && e.hint ? e.hint : `inspect ${patchJournalPath(root)}` });
   }
   return results;
 }

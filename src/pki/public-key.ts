@@ -1,7 +1,7 @@
 // Device public keys: read PEM or DER SubjectPublicKeyInfo, check the key is valid (an EC
 // point must be on its curve), name its algorithm, and compute the identifiers the store
 // and the certificate use.
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, ECDH, type KeyObject } from 'node:crypto';
 import { UsageError, VerificationError } from '../errors.js';
 import { fromPem, readTlv } from './der.js';
 
@@ -10,7 +10,8 @@ export type KeyAlgorithm = 'ec-p256' | 'ec-p384' | 'ec-p521' | 'rsa-2048' | 'rsa
 export interface DevicePublicKey {
   /** The SubjectPublicKeyInfo DER, as it goes into the certificate. */
   spkiDer: Buffer;
-  key: KeyObject;
+  /** Built on first use (OpenSSL's decoder costs ~100 us; issuing does not need it). */
+  readonly key: KeyObject;
   algorithm: KeyAlgorithm;
   /** SHA-256 of the SPKI DER, lowercase hex (the store's key for "this device key"). */
   fingerprint: string;
@@ -49,6 +50,31 @@ export function parseDevicePublicKey(input: Uint8Array | string, source = 'the p
       throw new UsageError('PUBLIC_KEY_FORMAT', `${source} holds no "-----BEGIN PUBLIC KEY-----" block`, { hint });
     }
   } else der = Buffer.from(input as Uint8Array);
+  return fastNamedCurveKey(der) ?? decodedKey(der, source);
+}
+
+/** SPKI headers of uncompressed points on the curves boards use; the key is then header + point. */
+const NAMED_CURVE_SPKI = [
+  { algorithm: 'ec-p256', curve: 'prime256v1', header: Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex'), pointLength: 65 },
+  { algorithm: 'ec-p384', curve: 'secp384r1', header: Buffer.from('3076301006072a8648ce3d020106052b81040022036200', 'hex'), pointLength: 97 },
+];
+
+/**
+ * The common case without OpenSSL's generic decoder: a P-256/P-384 SPKI in its one DER form.
+ * The point is still checked by OpenSSL (ECDH.convertKey rejects a point off the curve).
+ */
+function fastNamedCurveKey(der: Buffer): DevicePublicKey | undefined {
+  const c = NAMED_CURVE_SPKI.find((c) => der.length === c.header.length + c.pointLength && der.subarray(0, c.header.length).equals(c.header));
+  if (!c || der[c.header.length] !== 0x04) return undefined;
+  try {
+    ECDH.convertKey(der.subarray(c.header.length), c.curve);
+  } catch {
+    return undefined; // let the full decoder produce the error
+  }
+  return describe(der, c.algorithm);
+}
+
+function decodedKey(der: Buffer, source: string): DevicePublicKey {
   let key: KeyObject;
   try {
     // OpenSSL checks that an EC point lies on the curve while decoding.
@@ -58,11 +84,17 @@ export function parseDevicePublicKey(input: Uint8Array | string, source = 'the p
       hint: 'capture the key again: a corrupted byte makes the EC point fall off the curve',
     });
   }
-  const spkiDer = key.export({ format: 'der', type: 'spki' });
+  return describe(key.export({ format: 'der', type: 'spki' }), keyAlgorithmOf(key), key);
+}
+
+function describe(spkiDer: Buffer, algorithm: KeyAlgorithm, known?: KeyObject): DevicePublicKey {
+  let key = known;
   return {
     spkiDer,
-    key,
-    algorithm: keyAlgorithmOf(key),
+    get key() {
+      return (key ??= createPublicKey({ key: spkiDer, format: 'der', type: 'spki' }));
+    },
+    algorithm,
     fingerprint: createHash('sha256').update(spkiDer).digest('hex'),
     keyIdentifier: keyIdentifierOfSpki(spkiDer),
   };

@@ -36,6 +36,9 @@ export async function run(ctx: CommandContext, argv: Record<string, any>): Promi
   const { readCaCertificate } = await import('../../pki/ca-load.js');
   const ca = caFile ? await readCaCertificate(caFile) : undefined;
   const result = verifyDeviceCertificate({ certificate, publicKey, ca });
-  for (const c of result.checks) (c.ok ? ctx.log.ok.bind(ctx.log) : ctx.log.error.bind(ctx.log))(`${c.ok ? 'ok  ' : 'FAIL'} ${c.check}: ${c.detail}`);
+  for (const c of result.checks) {
+    if (c.ok) ctx.log.ok(`ok   ${c.check}: ${c.detail}`);
+    else ctx.log.write(ctx.log.paint('red', `FAIL ${c.check}: ${c.detail}`) + '\n');
+  }
   return { data: { certificate: certFile, publicKey: keyFile, ca: caFile, ...result }, exitCode: result.ok ? ExitCode.OK : ExitCode.VERIFY_FAILED };
 }

@@ -6,9 +6,9 @@ import type { KeyprovConfig } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { exists, writeFileAtomic } from '../util/fs-atomic.js';
-import { keyObjectSigner, x509, type CaSigner } from './crypto.js';
+import { keyObjectSigner, type CaSigner } from './signers.js';
 import { ext, KEY_USAGE, randomSerial, signCertificate } from './certificate-builder.js';
-import { toPem } from './der.js';
+import { derCommonNameName, toPem } from './der.js';
 import { keyIdentifierOfSpki } from './public-key.js';
 import { caSettings, passphraseFrom, type CaOverrides } from './settings.js';
 import { parseCaCertificate, type CaCertificateInfo } from './ca.js';
@@ -45,7 +45,11 @@ export interface CreatedCa {
 }
 
 /** Parses a distinguished name into its DER encoding; order as written. */
-export function encodeSubject(subject: string): Buffer {
+export async function encodeSubject(subject: string): Promise<Buffer> {
+  // A lone CN needs no DN parser (and keeps @peculiar/x509 out of the common path).
+  const lone = /^\s*\/?CN=([^,+=\\/]+?)\s*$/.exec(subject);
+  if (lone) return derCommonNameName(lone[1]!);
+  const { x509 } = await import('./crypto.js');
   const rfc = subject.trim().startsWith('/')
     ? subject.trim().slice(1).split(/(?<!\\)\//).filter(Boolean).map((p) => p.replace(/\\\//g, '/').replace(/,/g, '\\,')).join(', ')
     : subject;
@@ -91,7 +95,7 @@ export async function createCa(opts: CreateCaOptions): Promise<CreatedCa> {
   }
   const days = opts.days ?? DEFAULT_CA_DAYS;
   if (!Number.isInteger(days) || days <= 0) throw new UsageError('CA_DAYS', `--days must be a positive whole number (got ${days})`);
-  const subject = encodeSubject(opts.subject ?? DEFAULT_CA_SUBJECT);
+  const subject = await encodeSubject(opts.subject ?? DEFAULT_CA_SUBJECT);
   const existing = [s.certPath, ...(s.backend === 'file' ? [s.keyPath] : [])];
   for (const f of existing) {
     if ((await exists(f)) && !opts.force) {

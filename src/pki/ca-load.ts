@@ -5,7 +5,7 @@ import { createPublicKey } from 'node:crypto';
 import type { KeyprovConfig } from '../config/schema.js';
 import { UsageError, VerificationError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { keyObjectSigner } from './crypto.js';
+import { keyObjectSigner } from './signers.js';
 import { parseCaCertificate, type CaCertificateInfo, type LoadedCa } from './ca.js';
 import { parsePrivateKey, readKeyFile } from './private-key.js';
 import { caSettings, passphraseFrom, type CaOverrides } from './settings.js';

@@ -5,7 +5,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, SubjectKeyIdentifier, id_ce_subjectKeyIdentifier, BasicConstraints, id_ce_basicConstraints, KeyUsage, id_ce_keyUsage, KeyUsageFlags } from '@peculiar/asn1-x509';
 import { readTlv, fromPem, toPem } from './der.js';
 import { keyIdentifierOfSpki } from './public-key.js';
-import type { CaSigner } from './crypto.js';
+import type { CaSigner } from './signers.js';
 
 export interface CaCertificateInfo {
   pem: string;

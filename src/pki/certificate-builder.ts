@@ -8,7 +8,7 @@ import {
   id_ce_authorityKeyIdentifier, id_ce_basicConstraints, id_ce_extKeyUsage, id_ce_keyUsage, id_ce_subjectKeyIdentifier, id_kp_clientAuth,
 } from '@peculiar/asn1-x509';
 import { derCommonNameName, derTime, derUnsignedInteger, seq, tlv } from './der.js';
-import type { CaSigner } from './crypto.js';
+import type { CaSigner } from './signers.js';
 
 const VERSION_3 = Buffer.from('a003020102', 'hex'); // [0] EXPLICIT INTEGER 2
 const OID_SKI = Buffer.from('0603551d0e', 'hex'); // 2.5.29.14, not critical

@@ -5,7 +5,7 @@ import './crypto.js'; // reflect-metadata before node-webcrypto-p11 pulls in @pe
 import { createRequire } from 'node:module';
 import { KeyprovError, ToolError, UsageError } from '../errors.js';
 import type { Pkcs11Settings } from './settings.js';
-import { webCryptoSigner, type CaSigner } from './crypto.js';
+import { webCryptoSigner, type CaSigner } from './signers.js';
 import type { P11Crypto, P11Key } from './pkcs11-types.js';
 
 const require = createRequire(import.meta.url);

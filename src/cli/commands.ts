@@ -71,7 +71,7 @@ export const commands: CommandSpec[] = [
     command: 'issue',
     describe: 'Issue a device certificate for a public key captured from a board (what openssl x509 -req -force_pubkey does), plus the chain for JITP',
     builder: (y) =>
-      y
+      caBackendOptions(y)
         .option('public-key', { type: 'string', describe: 'Device public key, PEM or DER (default with --board: the captured key)' })
         .option('board', { type: 'string', describe: 'Board id: read its captured key and write into .keyprov/boards/<id>/' })
         .option('cn', { type: 'string', describe: "Subject CN (default: the board's recommended CN from capture.json, else the thing name)" })
@@ -80,7 +80,6 @@ export const commands: CommandSpec[] = [
         .option('chain', { type: 'string', describe: 'Chain file, device + CA (default: beside --out as <name>-chain.pem)' })
         .option('ca-cert', { type: 'string', describe: 'CA certificate (default: pki.ca.cert or .keyprov/ca.pem)' })
         .option('ca-key', { type: 'string', describe: 'CA key file (default: pki.ca.key or .keyprov/ca.key)' })
-        .option('passphrase-env', { type: 'string', describe: 'Environment variable holding the CA key passphrase (default KEYPROV_CA_PASSPHRASE)' })
         .option('reissue', { type: 'boolean', default: false, describe: 'Allow a second certificate for this key under another CN' })
         .option('force', { type: 'boolean', default: false, describe: 'Overwrite an existing --out/--chain file' }),
     load: async () => (await import('./commands/issue.js')).run,
@@ -101,7 +100,7 @@ export const commands: CommandSpec[] = [
 function caBackendOptions(y: Argv): Argv<any> {
   return y
     .option('backend', { type: 'string', choices: ['file', 'pkcs11'], describe: 'CA key in a file (default) or a PKCS #11 token (pki.ca.backend)' })
-    .option('passphrase-env', { type: 'string', describe: 'Environment variable holding the key passphrase; when set, ca.key is encrypted (default KEYPROV_CA_PASSPHRASE)' })
+    .option('passphrase-env', { type: 'string', describe: 'Environment variable holding the CA key passphrase (default KEYPROV_CA_PASSPHRASE); ca create encrypts ca.key with it when it is set' })
     .option('pkcs11-module', { type: 'string', describe: 'PKCS #11 module (pki.ca.pkcs11.module), e.g. /usr/lib/softhsm/libsofthsm2.so' })
     .option('token-label', { type: 'string', describe: 'Token label (pki.ca.pkcs11.tokenLabel)' })
     .option('slot', { type: 'number', describe: 'Slot index when no token label is given (pki.ca.pkcs11.slot)' })

@@ -49,10 +49,16 @@ console.log(`(setup: generated ${N} P-256 device keys in ${(performance.now() - 
 // --- keyprov fast path: template + synchronous node:crypto sign -------------------
 const issuer = new DeviceIssuer(ca);
 // Warm up the JIT on a few hundred certificates first (not timed).
-for (let i = 0; i < Math.min(N, 300); i++) issuer.issueSync({ publicKey: keys[i], cn: 'warmup' });
+for (let i = 0; i < Math.min(N, 1000); i++) issuer.issueSync({ publicKey: keys[i], cn: 'warmup' });
 t = performance.now();
 let c0 = cpuNow();
-const fast = keys.map((k, i) => issuer.issueSync({ publicKey: k, cn: `thing-${i}` }));
+// Keep only the certificates openssl will check, so the timing is not of holding 5,000 results.
+const step = Math.max(1, Math.floor(N / VERIFY_N));
+const fast = new Map();
+for (let i = 0; i < N; i++) {
+  const c = issuer.issueSync({ publicKey: keys[i], cn: `thing-${i}` });
+  if (i % step === 0) fast.set(i, c);
+}
 const fastMs = performance.now() - t;
 cpu.fast = cpuNow() - c0;
 
@@ -84,7 +90,8 @@ const caKeyObj = (await import('node:crypto')).createPrivateKey(readFileSync(caK
 time('parse+validate SPKI (createPublicKey, re-export)', (i) => createPublicKey({ key: keys[i], format: 'der', type: 'spki' }).export({ format: 'der', type: 'spki' }));
 time('parseDevicePublicKey (+SHA-256 fp, SHA-1 key id)', (i) => parseDevicePublicKey(keys[i]));
 time('SHA-1 key identifier alone', (i) => createHash('sha1').update(keys[i].subarray(26)).digest());
-const sampleTbs = fast[0].certificateDer.subarray(4, 4 + fast[0].certificateDer.readUInt16BE(6) + 4);
+const der0 = fast.get(0).certificateDer; // 30 82 LL LL | TBSCertificate: 30 82 LL LL ...
+const sampleTbs = der0.subarray(4, 8 + der0.readUInt16BE(6));
 time('sign one TBSCertificate (node:crypto, sync)', () => nodeSign('sha256', sampleTbs, caKeyObj));
 
 // --- naive @peculiar/x509: importKey per cert + X509CertificateGenerator.create -----
@@ -139,12 +146,11 @@ cpu.openssl = cpuNow() - c0 + (childTicks() - ticks0) * 10;
 // --- correctness: openssl verifies a sample of the fast path's certificates -------
 const vd = path.join(root, 'verify');
 mkdirSync(vd);
-const step = Math.max(1, Math.floor(N / VERIFY_N));
 const files = [];
 let keyMismatches = 0;
 for (let i = 0; i < N && files.length < VERIFY_N; i += step) {
   const f = path.join(vd, `c${i}.pem`);
-  writeFileSync(f, fast[i].certificatePem);
+  writeFileSync(f, fast.get(i).certificatePem);
   files.push(f);
   if (files.length <= 20) {
     const pub = spawnSync('openssl', ['x509', '-in', f, '-noout', '-pubkey'], { encoding: 'utf8' }).stdout;
@@ -167,7 +173,7 @@ const fastRate = N / (fastMs / 1000);
 console.log('\nratios');
 console.log(`  fast path / openssl per-cert spawn: ${(fastRate / (OPENSSL_N / (opensslMs / 1000))).toFixed(0)}x`);
 console.log(`  fast path / naive @peculiar/x509:   ${(fastRate / (NAIVE_N / (naiveMs / 1000))).toFixed(1)}x`);
-console.log(`  goal >= 2000/s: ${fastRate >= 2000 ? 'met' : 'NOT met'} (${fastRate.toFixed(0)}/s)`);
+if (CA_ALG === 'ec-p256') console.log(`  goal >= 2000/s with an EC P-256 CA: ${fastRate >= 2000 ? 'met' : 'NOT met'} (${fastRate.toFixed(0)}/s)`);
 console.log(`\ncorrectness: openssl verify -x509_strict OK for ${verifiedOk}/${files.length} sampled certificates; public key byte-equal in ${20 - keyMismatches}/${Math.min(20, files.length)}`);
 if (verifiedOk !== files.length || keyMismatches > 0) {
   console.error(v.stdout + v.stderr);

@@ -69,3 +69,21 @@ test('ca create: refuses to replace a CA without --force; with a passphrase vari
   assert.notEqual(readFileSync(path.join(dir, '.keyprov/ca.pem'), 'utf8'), before);
   assert.match(readFileSync(path.join(dir, '.keyprov/ca.key'), 'utf8'), /^-----BEGIN PRIVATE KEY-----/);
 });
+
+test('dates from 2050 on are GeneralizedTime, before as UTCTime; openssl reads both', async (t) => {
+  const dir = tmpDir(t);
+  await createCa({ projectRoot: dir, env: {}, days: 9000 }); // ends in 2051
+  const ca = await loadCa({ projectRoot: dir, env: {} });
+  const caFile = path.join(dir, '.keyprov/ca.pem');
+  const end = mustOpenssl(['x509', '-in', caFile, '-noout', '-enddate']).trim().replace('notAfter=', '');
+  assert.equal(new Date(end).getTime(), ca.certificate.notAfter.getTime());
+  assert.ok(new Date(end).getUTCFullYear() >= 2050);
+  const asn1 = mustOpenssl(['asn1parse', '-in', caFile]);
+  assert.match(asn1, /UTCTIME/);
+  assert.match(asn1, /GENERALIZEDTIME\s*:20\d\d/);
+  const dev = opensslDeviceKey();
+  const cert = await issueDeviceCertificate({ ca, publicKey: dev.der, cn: 'far', days: 9001 });
+  assert.equal(cert.clamped, true); // a day longer than the CA
+  const v = openssl(['verify', '-CAfile', caFile], { input: cert.certificatePem });
+  assert.equal(v.code, 0, v.stderr);
+});

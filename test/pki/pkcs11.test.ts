@@ -90,11 +90,15 @@ test('PKCS #11: ca create puts a non-extractable key in the token; issue and ver
   assert.equal(readFileSync(caPem, 'utf8').length > 0, true);
 });
 
-test('PKCS #11 from the command line: P-384 key in a token chosen by slot, no config file', async (t) => {
+test('PKCS #11 from the command line: P-384 key in a token chosen by slot, no config file; issue signs in the token', async (t) => {
   const dir = tmpDir(t);
   const env = { ...softhsmToken(dir, 'cli-token'), KEYPROV_PKCS11_PIN: PIN };
   const created = await runCli(['ca', 'create', '--backend', 'pkcs11', '--pkcs11-module', MODULE, '--slot', '0', '--algorithm', 'ec-p384'], { cwd: dir, env });
   assert.equal(created.code, 0, created.stderr);
   assert.match(mustOpenssl(['x509', '-in', path.join(dir, '.keyprov/ca.pem'), '-noout', '-text']), /NIST CURVE: P-384/);
   assert.equal(openssl(['verify', '-CAfile', path.join(dir, '.keyprov/ca.pem'), path.join(dir, '.keyprov/ca.pem')]).code, 0);
+  writeFileSync(path.join(dir, 'dev.pem'), opensslDeviceKey().pem);
+  const issued = await runCli(['issue', '--backend', 'pkcs11', '--pkcs11-module', MODULE, '--slot', '0', '--public-key', 'dev.pem', '--cn', 'p384-signed', '--out', 'c.pem'], { cwd: dir, env });
+  assert.equal(issued.code, 0, issued.stderr);
+  assert.equal(openssl(['verify', '-x509_strict', '-CAfile', path.join(dir, '.keyprov/ca.pem'), path.join(dir, 'c.pem')]).code, 0);
 });

@@ -27,3 +27,14 @@ export {
 export { watchConsole, type WatchOptions, type WatchResult } from './serial/console-watcher.js';
 export * from './runners/index.js';
 export { applyPhase, phaseCflags, restoreAll, restoreAllSync, pendingPatch, guardCflags, type ApplyPhaseOptions, type ApplyPhaseResult, type RestoreResult } from './source/index.js';
+export { loadCa, type LoadCaOptions } from './pki/ca-load.js';
+export { createCa, type CreateCaOptions } from './pki/ca-create.js';
+export { importCa, type ImportCaOptions } from './pki/ca-import.js';
+export { issueDeviceCertificate, DeviceIssuer, type IssueParams, type IssuedCertificate } from './pki/device-cert.js';
+export { createVerificationCertificate } from './pki/verification.js';
+export { verifyDeviceCertificate, type VerifyResult } from './pki/verify.js';
+export { parseDevicePublicKey, type DevicePublicKey } from './pki/public-key.js';
+export type { LoadedCa } from './pki/ca.js';
+export { openStore, storePath, type Db } from './store/db.js';
+export { migrations, type Migration } from './store/migrations.js';
+export { CertificateLedger, type IssuedCertificateRecord } from './store/certificates.js';

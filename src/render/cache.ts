@@ -3,7 +3,7 @@
 // date" without loading Handlebars (its compiler is most of the render path's start-up).
 // Only hashes are stored: no certificate or key material.
 import path from 'node:path';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import { stateDir } from '../project.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { sha256 } from './banner.js';
@@ -18,8 +18,13 @@ type Cache = Record<string, CacheEntry>;
 
 const cacheFile = (root: string) => path.join(stateDir(root), 'render-cache.json');
 
+/** Bump when the rendering itself changes, so that old cache entries stop matching. */
+const RENDERER_VERSION = 2;
+let packageVersion: string | undefined;
+
 export function renderKey(parts: unknown): string {
-  return sha256(JSON.stringify(parts));
+  packageVersion ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return sha256(JSON.stringify({ renderer: RENDERER_VERSION, keyprov: packageVersion, parts }));
 }
 
 async function read(root: string): Promise<Cache> {

@@ -23,11 +23,23 @@ function wrap(hb: HB, name: string, fn: (value: unknown, hash: Record<string, un
     const options = args.pop() as HelperOptions;
     if (args.length !== 1) throw new TemplateValueError(`helper "${name}" takes one value, got ${args.length}`, options.loc?.start.line, options.loc?.start.column);
     try {
-      return new hb.SafeString(fn(args[0], options.hash ?? {}));
+      return new hb.SafeString(fn(known(args[0]), options.hash ?? {}));
     } catch (e) {
       throw new TemplateValueError(`{{${name}}}: ${(e as Error).message}`, options.loc?.start.line, options.loc?.start.column);
     }
   };
+}
+
+/** Names of the helpers below; templates.ts requires every `{{...}}` to call one. */
+export const C_HELPERS = ['cstring', 'cstringOrNull', 'pem', 'cint', 'cident', 'comment'];
+
+/**
+ * keyprov passes every value it knows (null when not set), so `undefined` means a name
+ * the data does not have: most likely a typo in the template.
+ */
+function known(value: unknown): unknown {
+  if (value === undefined) throw new RangeError('no such value (check the spelling; docs/render.md lists the values)');
+  return value;
 }
 
 function text(value: unknown, what: string): string {

@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { UsageError } from '../errors.js';
-import { registerCHelpers, TemplateValueError } from './helpers.js';
+import { registerCHelpers, TemplateValueError, C_HELPERS } from './helpers.js';
 
 /** templates/ at the package root (from src/render or dist/render). */
 export const BUILTIN_TEMPLATE_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
@@ -72,7 +72,10 @@ export function renderTemplate(t: TemplateFile, data: Record<string, unknown>): 
     });
   };
   try {
-    return env().compile(t.source, { strict: true, noEscape: false })(data);
+    const hb = env();
+    const ast = hb.parse(t.source);
+    checkMustaches(ast);
+    return hb.compile(ast, { strict: true })(data);
   } catch (e) {
     if (e instanceof TemplateValueError) return fail(e.message, e.line, e.column);
     const err = e as Error & { lineNumber?: number; column?: number };
@@ -81,4 +84,33 @@ export function renderTemplate(t: TemplateFile, data: Record<string, unknown>): 
     if (err.lineNumber) return fail(err.message.replace(/ - \d+:\d+$/, '').replace(/ in \[object Object\]/, ''), err.lineNumber, err.column);
     return fail(err.message);
   }
+}
+
+interface AstNode {
+  type: string;
+  escaped?: boolean;
+  path?: { original?: unknown };
+  loc?: { start: { line: number; column: number } };
+  body?: AstNode[];
+  program?: AstNode;
+  inverse?: AstNode;
+}
+
+/**
+ * `{{x}}` would paste a value HTML-escaped, which is wrong in C whatever the value. Every
+ * escaped mustache must call one of the C helpers; `{{{x}}}` pastes raw on purpose.
+ */
+function checkMustaches(node: AstNode | undefined): void {
+  if (!node) return;
+  if (node.type === 'MustacheStatement' && node.escaped && !C_HELPERS.includes(String(node.path?.original))) {
+    const name = String(node.path?.original);
+    throw new TemplateValueError(
+      `{{${name}}} would paste the value without C escaping; use {{cstring ${name}}}, {{cint ${name}}}, {{cident ${name}}} or {{pem ${name}}} (or {{{${name}}}} to paste it raw on purpose)`,
+      node.loc?.start.line,
+      node.loc?.start.column,
+    );
+  }
+  for (const child of node.body ?? []) checkMustaches(child);
+  checkMustaches(node.program);
+  checkMustaches(node.inverse);
 }

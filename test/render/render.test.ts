@@ -104,6 +104,15 @@ test('in-place mode backs up the original headers and restoreRenderedHeaders bri
   assert.deepEqual(res.restored.map((x) => x.action), ['restored', 'restored']);
   for (const [name, bytes] of Object.entries(originals)) assert.ok(readFileSync(path.join(hdr, name)).equals(bytes), `${name} restored byte for byte`);
   assert.ok(!existsSync(path.join(dir, '.keyprov/render-backup')), 'backup folder cleared after restore');
+
+  // A header folder without the headers: restore removes what keyprov created.
+  const empty = path.join(dir, 'empty-include');
+  const config = { firmware: { headerDir: empty }, render: { mode: 'in-place' as const } };
+  const made = await renderHeaders({ projectRoot: dir, config, log });
+  assert.deepEqual(made.files.map((f) => f.written), [true, true]);
+  const back = await restoreRenderedHeaders(dir, log);
+  assert.deepEqual(back.restored.map((x) => x.action), ['removed', 'removed']);
+  assert.deepEqual(readdirSync(empty), []);
 });
 
 test('user templates override by name, add files, and a template error names file and line', async (t) => {

@@ -9,7 +9,7 @@ import type { KeyprovConfig } from '../config/schema.js';
 import { resolveBoard } from '../config/boards.js';
 import { boardFiles, caFiles } from '../project.js';
 import { writeIfChanged } from '../util/fs-atomic.js';
-import { loadTemplates, renderTemplate } from './templates.js';
+import { loadTemplates, renderTemplate, BUILTIN_TEMPLATE_DIR } from './templates.js';
 import { withBanner, headerState } from './banner.js';
 import { backupOriginal } from './backup.js';
 import { renderKey, upToDate, remember } from './cache.js';
@@ -53,6 +53,8 @@ export interface RenderResult {
   mode: 'in-place' | 'out-dir';
   dir: string;
   boardId: string;
+  /** What the headers were made from: files read and template folders listed (for build dependency tracking). */
+  inputs: { files: string[]; dirs: string[] };
 }
 
 export async function renderHeaders(opts: RenderOptions): Promise<RenderResult> {
@@ -108,11 +110,15 @@ export async function renderHeaders(opts: RenderOptions): Promise<RenderResult> 
 
   const { mode, dir } = target(opts, root, board.id);
   const templates = await loadTemplates(config?.render?.templates);
+  const inputs = {
+    files: [certFile, ...(caFile ? [caFile] : []), ...(opts.importPrivateKeyFile ? [path.resolve(root, opts.importPrivateKeyFile)] : []), ...templates.map((t) => t.file)],
+    dirs: [BUILTIN_TEMPLATE_DIR, ...(config?.render?.templates ? [config.render.templates] : [])],
+  };
   const key = renderKey({ v: 1, templates: templates.map((t) => [t.file, t.builtin, t.source]), data, sources });
   const outputs = templates.map((t) => t.output);
   if (await upToDate(root, dir, key, outputs)) {
     log.debug(`render cache: inputs unchanged and headers as written in ${dir}`);
-    return { files: outputs.map((o) => ({ path: path.join(dir, o), written: false, stale: false })), mode, dir, boardId: board.id };
+    return { files: outputs.map((o) => ({ path: path.join(dir, o), written: false, stale: false })), mode, dir, boardId: board.id, inputs };
   }
   const planned: { file: string; content: string; existing?: string; reason?: StaleReason }[] = [];
   for (const t of templates) {
@@ -174,7 +180,7 @@ export async function renderHeaders(opts: RenderOptions): Promise<RenderResult> 
   if (!opts.check && !opts.dryRun) {
     await remember(root, dir, key, Object.fromEntries(planned.map((p) => [path.basename(p.file), p.content])));
   }
-  return { files, mode, dir, boardId: board.id };
+  return { files, mode, dir, boardId: board.id, inputs };
 }
 
 function describeReason(r: StaleReason): string {

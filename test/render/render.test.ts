@@ -21,14 +21,14 @@ function project(t: Parameters<typeof tmpDir>[0], config = 'credentials:\n  endp
 }
 const render = (dir: string, ...extra: string[]) => runCli(['render', '--certificate', 'dev.pem', '--out-dir', 'gen', ...extra], { cwd: dir });
 
-test('an unchanged header keeps its mtime (with and without the render cache)', async (t) => {
+test('an unchanged header keeps its mtime (with and without the no-op caches)', async (t) => {
   const dir = project(t);
   assert.equal((await render(dir)).code, 0);
   for (const f of [KEYS, CRED]) utimesSync(path.join(dir, 'gen', f), PAST, PAST);
   const again = await render(dir);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /headers up to date/);
-  rmSync(path.join(dir, '.keyprov', 'render-cache.json'));
+  for (const f of ['render-cache.json', 'render-inputs.json']) rmSync(path.join(dir, '.keyprov', f));
   assert.equal((await render(dir)).code, 0); // full render path: content compared, nothing written
   for (const f of [KEYS, CRED]) assert.equal(statSync(path.join(dir, 'gen', f)).mtimeMs, PAST.getTime(), f);
   assert.deepEqual(readdirSync(path.join(dir, 'gen')).sort(), [CRED, KEYS], 'no temporary files left behind');
@@ -170,7 +170,7 @@ test('clear errors: missing certificate, bad Wi-Fi security, in-place without a 
   assert.ok(!existsSync(path.join(dir, 'gen')), 'nothing written on bad input');
 });
 
-test('the render path loads no x509, serialport, tree-sitter or sqlite, and no Handlebars when nothing changed', async (t) => {
+test('the render path loads no x509, serialport, tree-sitter or sqlite, and no config parsing or Handlebars when nothing changed', async (t) => {
   const dir = project(t);
   const record = path.join(dir, 'loaded.txt');
   // Records every module the CLI loads (ESM through a resolve hook, CommonJS from the require cache).
@@ -194,5 +194,30 @@ process.on('exit', () => appendFileSync(${JSON.stringify(record)}, Object.keys(c
   for (const heavy of [/@peculiar\/x509/, /serialport/, /tree-sitter/, /better-sqlite3/]) assert.doesNotMatch(first, heavy);
   rmSync(record);
   assert.equal((await run()).code, 0);
-  assert.doesNotMatch(readFileSync(record, 'utf8'), /handlebars/);
+  const second = readFileSync(record, 'utf8');
+  assert.match(second, /dist\/cli\/commands\/render\.js/);
+  for (const skipped of [/handlebars/, /zod/, /yaml/, /dist\/config\/load\.js/]) assert.doesNotMatch(second, skipped, 'nothing changed: no config parsing, no templates');
+});
+
+test('the no-op check notices every input: config, interpolated env, certificate, new template file', async (t) => {
+  const dir = project(t, 'credentials:\n  endpoint: broker.example\n  wifi:\n    password: ${env:KEYPROV_TEST_WIFI_PW}\nrender:\n  templates: tpl\n');
+  writeTree(dir, { 'tpl/.keep': '' });
+  const env = (pw: string) => ({ KEYPROV_TEST_WIFI_PW: pw });
+  const go = (pw = 'one') => runCli(['render', '--certificate', 'dev.pem', '--out-dir', 'gen'], { cwd: dir, env: env(pw) });
+  const cred = () => readFileSync(path.join(dir, 'gen', CRED), 'utf8');
+  assert.equal((await go()).code, 0);
+  assert.match((await go()).stderr, /headers up to date/);
+  assert.match(cred(), /WIFI_PASSWORD "one"/);
+  assert.match((await go('two')).stderr, /wrote .*aws_clientcredential\.h \(inputs changed\)/);
+  assert.match(cred(), /WIFI_PASSWORD "two"/);
+  writeFileSync(path.join(dir, 'keyprov.config.yaml'), readFileSync(path.join(dir, 'keyprov.config.yaml'), 'utf8').replace('broker.example', 'other.example'));
+  assert.equal((await go('two')).code, 0);
+  assert.match(cred(), /ENDPOINT "other\.example"/);
+  writeFileSync(path.join(dir, 'tpl', 'extra.h.hbs'), '#define EXTRA 1\n');
+  assert.equal((await go('two')).code, 0);
+  assert.ok(existsSync(path.join(dir, 'gen', 'extra.h')), 'a template added to the folder is rendered');
+  makeCert(dir, 'dev');
+  const r = await go('two');
+  assert.match(r.stderr, /wrote .*aws_clientcredential_keys\.h \(inputs changed\)/);
+  assert.match(readFileSync(path.join(dir, 'gen', KEYS), 'utf8'), new RegExp(readFileSync(path.join(dir, 'dev.pem'), 'utf8').split('\n')[1]!.replace(/[+/]/g, '\\$&')));
 });

@@ -1,6 +1,8 @@
 import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { ExitCode } from '../../errors.js';
-import { renderHeaders } from '../../render/render.js';
+import { stampedResult, recordStamp, envReferences } from '../../render/input-stamp.js';
+import { sha256 } from '../../render/banner.js';
 import type { CommandContext, CommandResult } from '../context.js';
 
 interface RenderArgv {
@@ -14,21 +16,28 @@ interface RenderArgv {
 }
 
 export async function run(ctx: CommandContext, argv: RenderArgv): Promise<CommandResult> {
-  const loaded = await ctx.loadConfig();
   const abs = (p?: string) => (p === undefined ? undefined : path.resolve(ctx.cwd, p));
-  const res = await renderHeaders({
-    projectRoot: await ctx.projectRoot(),
-    config: loaded?.config,
-    boardId: argv.board,
+  const root = await ctx.projectRoot();
+  const configFile = await ctx.configFile();
+  const opts = {
     certificateFile: abs(argv.certificate),
     caCertificateFile: abs(argv.caCertificate),
     outDir: abs(argv.outDir),
-    check: argv.check,
-    force: argv.force,
+    boardId: argv.board,
     importPrivateKeyFile: abs(argv.importPrivateKey),
-    dryRun: ctx.dryRun,
-    log: ctx.log,
-  });
+  };
+  // As a pre-build step this usually has nothing to do: say so without parsing the config.
+  const commandKey = JSON.stringify({ configFile: configFile ?? null, ...opts });
+  const hit = await stampedResult(root, commandKey, ctx.env);
+  if (hit) {
+    ctx.log.info(`headers up to date in ${hit.dir}`);
+    const files = Object.keys(hit.outputs).map((p) => ({ path: p, written: false, stale: false }));
+    return { data: { mode: hit.mode, dir: hit.dir, board: hit.board, files } };
+  }
+
+  const loaded = await ctx.loadConfig();
+  const { renderHeaders } = await import('../../render/render.js');
+  const res = await renderHeaders({ projectRoot: root, config: loaded?.config, check: argv.check, force: argv.force, dryRun: ctx.dryRun, log: ctx.log, ...opts });
   const stale = res.files.filter((f) => f.stale);
   let exitCode: number = ExitCode.OK;
   if (argv.check) {
@@ -39,6 +48,18 @@ export async function run(ctx: CommandContext, argv: RenderArgv): Promise<Comman
     } else ctx.log.info(`headers up to date in ${res.dir}`);
   } else if (!stale.length) {
     ctx.log.info(`headers up to date in ${res.dir}`);
+  }
+  if (!stale.length || (!argv.check && !ctx.dryRun)) {
+    const configText = configFile ? await readFile(configFile, 'utf8') : '';
+    const outputs: Record<string, string> = {};
+    for (const f of res.files) outputs[f.path] = sha256(await readFile(f.path, 'utf8'));
+    await recordStamp(
+      root,
+      commandKey,
+      { files: [...(configFile ? [configFile] : []), ...res.inputs.files], dirs: res.inputs.dirs, env: envReferences(configText) },
+      ctx.env,
+      { mode: res.mode, dir: res.dir, board: res.boardId, outputs },
+    );
   }
   return { data: { mode: res.mode, dir: res.dir, board: res.boardId, files: res.files }, exitCode };
 }

@@ -52,11 +52,16 @@ export async function upToDate(root: string, dir: string, key: string, outputs: 
   return true;
 }
 
+/** Best effort: a state folder that cannot be written only costs the shortcut. */
 export async function remember(root: string, dir: string, key: string, files: Record<string, string>): Promise<void> {
-  const c = await read(root);
-  const entry: CacheEntry = { key, files: Object.fromEntries(Object.entries(files).map(([n, text]) => [n, sha256(text)])) };
-  if (JSON.stringify(c[dir]) === JSON.stringify(entry)) return;
-  c[dir] = entry;
-  await fs.mkdir(stateDir(root), { recursive: true });
-  await writeFileAtomic(cacheFile(root), JSON.stringify(c, null, 2) + '\n');
+  try {
+    const c = await read(root);
+    const entry: CacheEntry = { key, files: Object.fromEntries(Object.entries(files).map(([n, text]) => [n, sha256(text)])) };
+    if (JSON.stringify(c[dir]) === JSON.stringify(entry)) return;
+    c[dir] = entry;
+    await fs.mkdir(stateDir(root), { recursive: true });
+    await writeFileAtomic(cacheFile(root), JSON.stringify(c, null, 2) + '\n');
+  } catch {
+    /* the next run renders in full */
+  }
 }

@@ -67,11 +67,17 @@ export async function stampedResult(root: string, commandKey: string, env: NodeJ
   return { mode: e.mode, dir: e.dir, board: e.board, outputs: e.outputs };
 }
 
-export async function recordStamp(root: string, commandKey: string, inputs: StampInputs, env: NodeJS.ProcessEnv, result: StampResult): Promise<void> {
-  const stamps = await readStamps(root);
-  const entry: StampEntry = { ...result, inputs, digest: await digest(inputs, env) };
-  if (JSON.stringify(stamps[commandKey]) === JSON.stringify(entry)) return;
-  stamps[commandKey] = entry;
-  await fs.mkdir(stateDir(root), { recursive: true });
-  await writeFileAtomic(stampFile(root), JSON.stringify(stamps, null, 2) + '\n');
+/** Best effort: a state folder that cannot be written (read-only checkout) only costs the shortcut. Returns whether it recorded. */
+export async function recordStamp(root: string, commandKey: string, inputs: StampInputs, env: NodeJS.ProcessEnv, result: StampResult): Promise<boolean> {
+  try {
+    const stamps = await readStamps(root);
+    const entry: StampEntry = { ...result, inputs, digest: await digest(inputs, env) };
+    if (JSON.stringify(stamps[commandKey]) === JSON.stringify(entry)) return true;
+    stamps[commandKey] = entry;
+    await fs.mkdir(stateDir(root), { recursive: true });
+    await writeFileAtomic(stampFile(root), JSON.stringify(stamps, null, 2) + '\n');
+    return true;
+  } catch {
+    return false;
+  }
 }

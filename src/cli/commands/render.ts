@@ -49,7 +49,8 @@ export async function run(ctx: CommandContext, argv: RenderArgv): Promise<Comman
   } else if (!stale.length) {
     ctx.log.info(`headers up to date in ${res.dir}`);
   }
-  if (!stale.length || (!argv.check && !ctx.dryRun)) {
+  // Nothing is recorded by --dry-run, nor by --check when it found stale headers.
+  if (!ctx.dryRun && (!argv.check || !stale.length)) {
     const configText = configFile ? await readFile(configFile, 'utf8') : '';
     const outputs: Record<string, string> = {};
     for (const f of res.files) outputs[f.path] = sha256(await readFile(f.path, 'utf8'));

@@ -242,8 +242,8 @@ async function readPem(file: string, label: string | RegExp, info: { what: strin
       hint: info.hint,
     });
   }
-  const blocks = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]*?)-----END \1-----/g)];
-  const rest = text.replace(/-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]*?)-----END \1-----/g, '').trim();
+  const blocks = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n \t]*?)-----END \1-----/g)];
+  const rest = text.replace(/-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n \t]*?)-----END \1-----/g, '').trim();
   const ok = (l: string) => (typeof label === 'string' ? l === label : label.test(l));
   const bad = blocks.find((b) => !ok(b[1]!));
   if (blocks.length === 0 || rest !== '' || bad) {

@@ -221,3 +221,21 @@ test('the no-op check notices every input: config, interpolated env, certificate
   assert.match(r.stderr, /wrote .*aws_clientcredential_keys\.h \(inputs changed\)/);
   assert.match(readFileSync(path.join(dir, 'gen', KEYS), 'utf8'), new RegExp(readFileSync(path.join(dir, 'dev.pem'), 'utf8').split('\n')[1]!.replace(/[+/]/g, '\\$&')));
 });
+
+test('per-board rendering: {{id}} in render.outDir and the thing name, --board required with several boards', async (t) => {
+  const dir = tmpDir(t);
+  for (const id of ['b1', 'b2']) writeTree(dir, { [`.keyprov/boards/${id}/device-cert.pem`]: makeCert(dir, `cert-${id}`, { cn: id }) });
+  const config = {
+    credentials: { endpoint: 'broker.example', thingName: 'lab-{{id}}' },
+    render: { outDir: path.join(dir, 'gen/{{id}}') },
+    boards: [{ id: 'b1' }, { id: 'b2', thingName: 'special' }],
+  };
+  const log = memoryLogger();
+  await assert.rejects(renderHeaders({ projectRoot: dir, config, log }), (e: Error & { code?: string }) => e.code === 'BOARD_REQUIRED');
+  for (const [id, thing] of [['b1', 'lab-b1'], ['b2', 'special']] as const) {
+    const res = await renderHeaders({ projectRoot: dir, config, boardId: id, log });
+    assert.equal(res.dir, path.join(dir, 'gen', id));
+    assert.match(readFileSync(path.join(dir, 'gen', id, CRED), 'utf8'), new RegExp(`IOT_THING_NAME "${thing}"`));
+    assert.match(readFileSync(path.join(dir, 'gen', id, KEYS), 'utf8'), new RegExp(readFileSync(path.join(dir, `.keyprov/boards/${id}/device-cert.pem`), 'utf8').split('\n')[1]!.replace(/[+/]/g, '\\$&')));
+  }
+});

@@ -30,6 +30,7 @@ export async function run(ctx: CommandContext, argv: RenderArgv): Promise<Comman
   const commandKey = JSON.stringify({ configFile: configFile ?? null, ...opts });
   const hit = await stampedResult(root, commandKey, ctx.env);
   if (hit) {
+    if (opts.importPrivateKeyFile) ctx.log.warn(`keyCLIENT_PRIVATE_KEY_PEM holds the private key from ${opts.importPrivateKeyFile}: the firmware destroys the key pair generated on the board`);
     ctx.log.info(`headers up to date in ${hit.dir}`);
     const files = Object.keys(hit.outputs).map((p) => ({ path: p, written: false, stale: false }));
     return { data: { mode: hit.mode, dir: hit.dir, board: hit.board, files } };

@@ -206,6 +206,23 @@ export const commands: CommandSpec[] = [
         .option('ca', { type: 'string', describe: 'CA certificate (default: pki.ca.cert or .keyprov/ca.pem when present)' }),
     load: async () => (await import('./commands/verify.js')).run,
   },
+  {
+    command: 'render',
+    describe: 'Write aws_clientcredential.h and aws_clientcredential_keys.h from the certificate and the config (only when they change)',
+    builder: (y) =>
+      y
+        .option('certificate', { type: 'string', describe: 'Device certificate PEM (default: .keyprov/boards/<board>/device-cert.pem)' })
+        .option('ca-certificate', { type: 'string', describe: 'CA certificate PEM for keyJITR_DEVICE_CERTIFICATE_AUTHORITY_PEM (turns JITR on; default with render.jitr: .keyprov/ca.pem)' })
+        .option('out-dir', { type: 'string', describe: 'Write the headers into this folder (put it first on the include path)' })
+        .option('board', { type: 'string', describe: 'Board id (certificate, thing name, generated folder)' })
+        .option('check', { type: 'boolean', default: false, describe: 'Write nothing; exit 1 when a header is missing or stale (for CI)' })
+        .option('force', { type: 'boolean', default: false, describe: 'Overwrite headers edited by hand or not written by keyprov' })
+        .option('import-private-key', {
+          type: 'string',
+          describe: 'Put this PEM private key into keyCLIENT_PRIVATE_KEY_PEM (only for boards that cannot generate a key; the firmware destroys the on-board key)',
+        }),
+    load: async () => (await import('./commands/render.js')).run,
+  },
 ];
 
 /** Options every `keyprov aws` subcommand takes. */

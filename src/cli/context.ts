@@ -32,6 +32,7 @@ export class CommandContext {
   readonly env: NodeJS.ProcessEnv;
   readonly configPath?: string;
   private loaded?: Promise<LoadedConfig | undefined>;
+  private located?: Promise<string | undefined>;
 
   constructor(opts: GlobalOptions & { cwd?: string; env?: NodeJS.ProcessEnv; log?: Logger }) {
     this.cwd = opts.cwd ?? process.cwd();
@@ -43,12 +44,23 @@ export class CommandContext {
     this.log = opts.log ?? new Logger({ verbose: opts.verbose, quiet: opts.quiet, color: opts.color === false ? false : undefined });
   }
 
+  /** Where the config file is (--config, else the nearest found walking up), without reading it. */
+  configFile(): Promise<string | undefined> {
+    this.located ??= (async () => {
+      if (this.configPath) return this.configPath;
+      const { findConfigFile } = await import('../config/find.js');
+      return findConfigFile(this.cwd);
+    })();
+    return this.located;
+  }
+
   /** The config given by --config, else the nearest one found walking up; undefined when there is none. */
   loadConfig(): Promise<LoadedConfig | undefined> {
     this.loaded ??= (async () => {
-      const { findConfigFile, loadConfigFile } = await import('../config/load.js');
-      const file = this.configPath ?? (await findConfigFile(this.cwd));
-      return file ? loadConfigFile(file, this.env) : undefined;
+      const file = await this.configFile();
+      if (!file) return undefined;
+      const { loadConfigFile } = await import('../config/load.js');
+      return loadConfigFile(file, this.env);
     })();
     return this.loaded;
   }
@@ -63,10 +75,9 @@ export class CommandContext {
     return c;
   }
 
-  /** The config's folder, else the git root, else the current directory. */
+  /** The config's folder, else the git root, else the current directory. Does not read the config (cheap). */
   async projectRoot(): Promise<string> {
-    const c = await this.loadConfig();
-    return projectRoot({ configFile: c?.file, cwd: this.cwd });
+    return projectRoot({ configFile: await this.configFile(), cwd: this.cwd });
   }
 
   /** `.keyprov/` at the project root. */

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { configSchema, type KeyprovConfig } from './schema.js';
 
-export const CONFIG_NAMES = ['keyprov.config.yaml', 'keyprov.config.yml', 'keyprov.config.json'];
+export { CONFIG_NAMES, findConfigFile } from './find.js';
 
 export interface LoadedConfig {
   /** Absolute path of the file it came from. */
@@ -14,25 +14,6 @@ export interface LoadedConfig {
   /** The file's folder: relative paths resolve against it, and `.keyprov/` lives there. */
   dir: string;
   config: KeyprovConfig;
-}
-
-/** Walk up from `from` looking for a config file. */
-export async function findConfigFile(from: string): Promise<string | undefined> {
-  let dir = path.resolve(from);
-  for (;;) {
-    for (const name of CONFIG_NAMES) {
-      const f = path.join(dir, name);
-      try {
-        await fs.access(f);
-        return f;
-      } catch {
-        /* keep looking */
-      }
-    }
-    const up = path.dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
-  }
 }
 
 export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {

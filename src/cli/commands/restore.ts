@@ -6,7 +6,7 @@ type Restorer = (root: string, log: Logger, dryRun: boolean) => Promise<Record<s
 
 const restorers: Record<string, Restorer> = {
   patch: async (root, log, dryRun) => ({ ...(await (await import('../../source/index.js')).restoreAll({ projectRoot: root, log, dryRun })) }),
-  // headers: async (root, log) => ({ ...(await (await import('../../render/backup.js')).restoreRenderedHeaders(root, log)) }),
+  headers: async (root, log, dryRun) => ({ ...(await (await import('../../render/backup.js')).restoreRenderedHeaders(root, log, { dryRun })) }),
 };
 
 export async function run(ctx: CommandContext): Promise<CommandResult> {

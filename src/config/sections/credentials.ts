@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { type SchemaContext } from './common.js';
 
-export const WIFI_SECURITY = ['eWiFiSecurityOpen', 'eWiFiSecurityWEP', 'eWiFiSecurityWPA', 'eWiFiSecurityWPA2', 'eWiFiSecurityWPA2_ent', 'eWiFiSecurityWPA3'] as const;
+import { WIFI_SECURITY } from '../../render/values.js';
+
+export { WIFI_SECURITY };
 
 /** Values rendered into aws_clientcredential.h. */
 export const credentialsSection = (_ctx: SchemaContext) =>

@@ -1,0 +1,67 @@
+import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { ExitCode } from '../../errors.js';
+import { stampedResult, recordStamp, envReferences } from '../../render/input-stamp.js';
+import { sha256 } from '../../render/banner.js';
+import type { CommandContext, CommandResult } from '../context.js';
+
+interface RenderArgv {
+  certificate?: string;
+  caCertificate?: string;
+  outDir?: string;
+  board?: string;
+  check?: boolean;
+  force?: boolean;
+  importPrivateKey?: string;
+}
+
+export async function run(ctx: CommandContext, argv: RenderArgv): Promise<CommandResult> {
+  const abs = (p?: string) => (p === undefined ? undefined : path.resolve(ctx.cwd, p));
+  const root = await ctx.projectRoot();
+  const configFile = await ctx.configFile();
+  const opts = {
+    certificateFile: abs(argv.certificate),
+    caCertificateFile: abs(argv.caCertificate),
+    outDir: abs(argv.outDir),
+    boardId: argv.board,
+    importPrivateKeyFile: abs(argv.importPrivateKey),
+  };
+  // As a pre-build step this usually has nothing to do: say so without parsing the config.
+  const commandKey = JSON.stringify({ configFile: configFile ?? null, ...opts });
+  const hit = await stampedResult(root, commandKey, ctx.env);
+  if (hit) {
+    if (opts.importPrivateKeyFile) ctx.log.warn(`keyCLIENT_PRIVATE_KEY_PEM holds the private key from ${opts.importPrivateKeyFile}: the firmware destroys the key pair generated on the board`);
+    ctx.log.info(`headers up to date in ${hit.dir}`);
+    const files = Object.keys(hit.outputs).map((p) => ({ path: p, written: false, stale: false }));
+    return { data: { mode: hit.mode, dir: hit.dir, board: hit.board, files } };
+  }
+
+  const loaded = await ctx.loadConfig();
+  const { renderHeaders } = await import('../../render/render.js');
+  const res = await renderHeaders({ projectRoot: root, config: loaded?.config, check: argv.check, force: argv.force, dryRun: ctx.dryRun, log: ctx.log, ...opts });
+  const stale = res.files.filter((f) => f.stale);
+  let exitCode: number = ExitCode.OK;
+  if (argv.check) {
+    for (const f of stale) ctx.log.error(`stale: ${f.path} (${f.reason === 'missing' ? 'missing' : f.reason === 'edited' ? 'edited by hand' : f.reason === 'foreign' ? 'not written by keyprov' : 'differs from what the inputs give'})`);
+    if (stale.length) {
+      ctx.log.info('run `keyprov render` to bring the headers up to date');
+      exitCode = ExitCode.FAILURE;
+    } else ctx.log.info(`headers up to date in ${res.dir}`);
+  } else if (!stale.length) {
+    ctx.log.info(`headers up to date in ${res.dir}`);
+  }
+  // Nothing is recorded by --dry-run, nor by --check when it found stale headers.
+  if (!ctx.dryRun && (!argv.check || !stale.length)) {
+    const configText = configFile ? await readFile(configFile, 'utf8') : '';
+    const outputs: Record<string, string> = {};
+    for (const f of res.files) outputs[f.path] = sha256(await readFile(f.path, 'utf8'));
+    await recordStamp(
+      root,
+      commandKey,
+      { files: [...(configFile ? [configFile] : []), ...res.inputs.files], dirs: res.inputs.dirs, env: envReferences(configText) },
+      ctx.env,
+      { mode: res.mode, dir: res.dir, board: res.boardId, outputs },
+    );
+  }
+  return { data: { mode: res.mode, dir: res.dir, board: res.boardId, files: res.files }, exitCode };
+}

@@ -1,5 +1,6 @@
 // Checks that run before every command (e.g. warning about a pending keygen patch).
 // Kept in a list so each subsystem can add its own without touching main.ts.
+import { existsSync } from 'node:fs';
 import type { CommandContext } from './context.js';
 import { projectRoot } from '../project.js';
 import { pendingPatch } from '../source/journal.js';
@@ -25,4 +26,19 @@ async function warnPendingPatch(ctx: CommandContext, command: string): Promise<v
   if (files.length) ctx.log.warn(`a keygen patch is still applied to ${files.join(', ')}; the board will regenerate its key on every boot. Run \`keyprov restore\`.`);
 }
 
-export const beforeCommandHooks: BeforeCommandHook[] = [warnPendingPatch];
+/** After a keyprov run was killed mid-way, put the source back before anything else runs. */
+async function recoverKilledRun(ctx: CommandContext): Promise<void> {
+  let root: string;
+  try {
+    root = await ctx.projectRoot();
+  } catch {
+    root = projectRoot({ cwd: ctx.cwd });
+  }
+  const { patchLockPath } = await import('../pipeline/patch-lock.js');
+  if (!existsSync(patchLockPath(root))) return;
+  const { recoverInterruptedPatch } = await import('../pipeline/patch-lock.js');
+  if (ctx.dryRun) return void ctx.log.warn('a keyprov run ended without restoring its keygen patch; run `keyprov restore`');
+  await recoverInterruptedPatch(root, ctx.log);
+}
+
+export const beforeCommandHooks: BeforeCommandHook[] = [recoverKilledRun, warnPendingPatch];

@@ -10,6 +10,7 @@ import { pkiSection } from './sections/pki.js';
 import { awsSection } from './sections/aws.js';
 import { renderSection } from './sections/render.js';
 import { boardSection } from './sections/boards.js';
+import { provisionSection } from './sections/provision.js';
 
 export function configSchema(ctx: SchemaContext) {
   return z
@@ -23,6 +24,7 @@ export function configSchema(ctx: SchemaContext) {
       pki: pkiSection(ctx).optional(),
       aws: awsSection(ctx).optional(),
       render: renderSection(ctx).optional(),
+      provision: provisionSection(ctx).optional(),
       boards: z.array(boardSection(ctx)).optional(),
     })
     .superRefine((cfg, zctx) => {

@@ -1,0 +1,472 @@
+// `keyprov provision`: the two-phase flow of DESIGN.md as named, resumable steps.
+// The source is restored by an `always` step, so a failure, SIGINT or SIGTERM never
+// leaves the keygen patch behind; after a SIGKILL the patch lock lets the next keyprov
+// command restore it (see patch-lock.ts).
+import path from 'node:path';
+import { promises as fs, existsSync } from 'node:fs';
+import type { LoadedConfig } from '../config/load.js';
+import { resolveBoard, type ResolvedBoard } from '../config/boards.js';
+import { boardFiles, caFiles } from '../project.js';
+import { UsageError, VerificationError, isKeyprovError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { writeFileAtomic } from '../util/fs-atomic.js';
+import { runSteps, type Step, type StepRecord } from './steps.js';
+import { acquirePatchLock, releasePatchLock } from './patch-lock.js';
+import type { ConsoleHandle } from '../serial/console.js';
+import type { CaptureResult } from '../serial/capture.js';
+import type { ApplyPhaseResult } from '../source/apply.js';
+import type { IssuedCertificate } from '../pki/device-cert.js';
+
+/** Matches the virtual board's success line; real firmware names its own in provision.verify.success. */
+export const DEFAULT_SUCCESS = 'MQTT mutual-auth demo: connected as \\S+, published to';
+export const DEFAULT_ERROR = 'MQTT mutual-auth demo: (.* failed: |broker refused CONNECT|no private key|.*does not parse|not started|expected (CONNACK|PUBACK))';
+const NO_CERTIFICATE = /Warning: the client certificate should be updated/;
+
+export const STEP_NAMES = ['preflight', 'probe', 'patch-keygen', 'build-keygen', 'flash-keygen', 'capture', 'restore', 'issue', 'render', 'register', 'build-credential', 'flash-credential', 'verify'] as const;
+
+export interface ProvisionOptions {
+  projectRoot: string;
+  loaded: LoadedConfig;
+  boardId?: string;
+  from?: string;
+  keygen?: 'auto' | 'force';
+  createCa?: boolean;
+  /** Issue a new certificate even when the board folder already has one for this key under another CN. */
+  reissue?: boolean;
+  dryRun?: boolean;
+  verbose?: boolean;
+  env?: NodeJS.ProcessEnv;
+  log: Logger;
+  signal?: AbortSignal;
+}
+
+export interface ProvisionReport {
+  board: string;
+  thingName: string;
+  startedAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+  outcome: 'ok' | 'failed' | 'interrupted';
+  keygen: 'auto' | 'force';
+  /** How many keygen builds and flashes this run did (0 when --keygen auto reused the board's key). */
+  keygenBuilds: number;
+  publicKeyFingerprint?: string;
+  certificate?: { serial: string; subjectCn: string; fingerprint: string; notAfter: string };
+  connected?: string;
+  tools: Record<string, unknown>;
+  steps: StepRecord[];
+  error?: { code: string; message: string; hint?: string };
+}
+
+interface Run {
+  opts: ProvisionOptions;
+  cfg: LoadedConfig['config'];
+  root: string;
+  board: ResolvedBoard;
+  thingName: string;
+  files: ReturnType<typeof boardFiles>;
+  console?: ConsoleHandle;
+  /** Byte offset of the console at the start of each phase (for per-phase logs). */
+  phaseStart: Record<string, number>;
+  key?: { der: Buffer; pem: string; fingerprint: string; recommendedCn?: string };
+  reusedKey: boolean;
+  patch?: ApplyPhaseResult;
+  cert?: IssuedCertificate;
+  report: ProvisionReport;
+}
+
+const ms = (s: number | undefined, dflt: number) => Math.round((s ?? dflt) * 1000);
+
+async function openBoardConsole(run: Run): Promise<ConsoleHandle> {
+  if (run.console) return run.console;
+  const port = run.board.serial.port;
+  if (!port) throw new UsageError('SERIAL_PORT_UNSET', `no serial port for board ${run.board.id}`, { hint: 'set serial.port (or boards[].serial.port) in the config' });
+  const { openConsole } = await import('../serial/console.js');
+  run.console = await openConsole({ port, baud: run.board.serial.baud, vendorId: run.board.serial.vendorId, productId: run.board.serial.productId, serialNumber: run.board.serial.serialNumber, log: run.opts.log });
+  return run.console;
+}
+
+async function savePhaseLog(run: Run, phase: string): Promise<void> {
+  if (!run.console || run.phaseStart[phase] === undefined) return;
+  await fs.mkdir(run.files.dir, { recursive: true });
+  await writeFileAtomic(run.files.consoleLog(phase), run.console.bytes().subarray(run.phaseStart[phase]));
+}
+
+function runnerOpts(run: Run, extra: { image?: string } = {}) {
+  return {
+    board: run.board,
+    configDir: run.opts.loaded.dir,
+    log: run.opts.log,
+    dryRun: run.opts.dryRun,
+    verbose: run.opts.verbose,
+    logFile: path.join(run.files.dir, 'flash.log'),
+    env: run.opts.env,
+    timeoutMs: run.board.flash.timeout ? run.board.flash.timeout * 1000 : undefined,
+    signal: run.opts.signal,
+    ...extra,
+  };
+}
+
+async function build(run: Run, phase: 'keygen' | 'credential'): Promise<string | undefined> {
+  const { runBuild } = await import('../runners/build.js');
+  const cflags = phase === 'keygen' ? (run.patch?.cflags ?? []) : run.patch?.cflags.length ? run.patch.cflags.map((f) => f.replace(/=1$/, '=0')) : [];
+  const r = await runBuild({
+    build: run.cfg.build,
+    phase,
+    board: run.board.id,
+    cwd: run.root,
+    log: run.opts.log,
+    dryRun: run.opts.dryRun,
+    verbose: run.opts.verbose,
+    logFile: path.join(run.files.dir, `build-${phase}.log`),
+    env: { ...(run.opts.env ?? process.env), KEYPROV_CFLAGS: cflags.join(' '), KEYPROV_GENERATED_DIR: generatedDir(run) },
+    signal: run.opts.signal,
+  });
+  return r.image;
+}
+
+function generatedDir(run: Run): string {
+  const mode = run.cfg.render?.mode ?? 'out-dir';
+  if (mode === 'in-place') return run.cfg.firmware?.headerDir ?? '';
+  return (run.cfg.render?.outDir ?? run.files.generatedDir).replace(/\{\{\s*id\s*\}\}/g, run.board.id);
+}
+
+/** Flash, then reset unless the runner already started the board; the console is open before either. */
+async function flashAndReset(run: Run, phase: string, image: string | undefined): Promise<void> {
+  if (!run.opts.dryRun) {
+    const c = await openBoardConsole(run);
+    run.phaseStart[phase] = c.size;
+  }
+  const { flashBoard, resetBoard } = await import('../runners/run.js');
+  const r = await flashBoard(runnerOpts(run, { image }));
+  if (!r.resetDone) await resetBoard(runnerOpts(run));
+}
+
+function keygenSkipped(run: Run): string | undefined {
+  return run.reusedKey ? 'the board already printed its key (--keygen auto)' : undefined;
+}
+
+function steps(): Step<Run>[] {
+  return [
+    {
+      name: 'preflight',
+      title: 'preflight: config, tools, port, CA',
+      async run(run, ctl) {
+        const { planRunner, runnerToolVersion } = await import('../runners/run.js');
+        if (!run.cfg.build?.command) throw new UsageError('BUILD_NOT_CONFIGURED', 'build.command is not set', { hint: 'set build.command in keyprov.config.yaml' });
+        if (!run.board.flash.runner) throw new UsageError('FLASH_NOT_CONFIGURED', 'flash.runner is not set', { hint: 'set flash.runner in keyprov.config.yaml (see `keyprov flash --help`)' });
+        if (!run.board.serial.port) throw new UsageError('SERIAL_PORT_UNSET', `no serial port for board ${run.board.id}`, { hint: 'set serial.port (or boards[].serial.port)' });
+        planRunner('flash', { board: run.board, configDir: run.opts.loaded.dir, image: run.cfg.build.image ?? 'image' });
+        const { requireTool } = await import('../runners/exec.js');
+        const cmd = run.cfg.build.command;
+        if (Array.isArray(cmd)) requireTool(cmd[0]!, { env: run.opts.env, cwd: run.cfg.build.cwd ?? run.root, tool: { name: cmd[0]!, install: 'install the build tool, or fix build.command' } });
+        const tool = await runnerToolVersion({ board: run.board, configDir: run.opts.loaded.dir, env: run.opts.env }).catch(() => undefined);
+        if (tool) run.report.tools.flash = tool;
+        // A patch left by a killed run was already restored by the CLI hook; one left by `keyprov patch` is the user's: refuse.
+        const { pendingPatch } = await import('../source/journal.js');
+        const pending = pendingPatch(run.root);
+        if (pending.length) {
+          throw new UsageError('PATCH_PENDING', `a keygen patch is still applied to ${pending.map((e) => e.file).join(', ')}`, { hint: 'run `keyprov restore` first; provision applies and restores its own patch' });
+        }
+        const ca = run.cfg.pki?.ca?.cert ?? caFiles(run.root).cert;
+        if (!existsSync(ca) && (run.cfg.pki?.ca?.backend ?? 'file') === 'file') {
+          if (!run.opts.createCa) throw new UsageError('CA_MISSING', `no CA at ${ca}`, { hint: 'pass --create-ca to make a lab CA, or run `keyprov ca create` / `keyprov ca import`' });
+          if (run.opts.dryRun) ctl.detail(`would create a CA at ${ca}`);
+          else {
+            const { createCa } = await import('../pki/ca-create.js');
+            await createCa({ projectRoot: run.root, config: run.cfg, env: run.opts.env, log: run.opts.log });
+            ctl.detail(`created a lab CA at ${ca}`);
+          }
+        }
+        ctl.fact('board', run.board.id);
+        ctl.fact('thingName', run.thingName);
+      },
+    },
+    {
+      name: 'probe',
+      title: 'probe: does the board already print a key?',
+      async run(run, ctl) {
+        if (run.report.keygen === 'force') return ctl.skip('--keygen force');
+        if (run.opts.dryRun) return ctl.skip('dry run');
+        const c = await openBoardConsole(run);
+        run.phaseStart.probe = c.size;
+        const { resetBoard } = await import('../runners/run.js');
+        const { captureKey } = await import('../serial/capture.js');
+        await resetBoard(runnerOpts(run));
+        let got: CaptureResult | undefined;
+        try {
+          got = await captureKey(c, { timeoutMs: ms(run.cfg.provision?.probeTimeout, 15), fromOffset: run.phaseStart.probe, log: run.opts.log, signal: run.opts.signal });
+        } catch (e) {
+          if (isKeyprovError(e) && e.code === 'INTERRUPTED') throw e;
+          await savePhaseLog(run, 'probe');
+          return ctl.detail(`no key on the current firmware (${isKeyprovError(e) ? e.code : 'error'}); doing the keygen build`);
+        }
+        await savePhaseLog(run, 'probe');
+        const text = c.bytes().subarray(run.phaseStart.probe).toString('latin1');
+        if (!NO_CERTIFICATE.test(text)) return ctl.detail('the board printed a key but already has a certificate; doing the keygen build');
+        run.key = { der: got.der, pem: got.pem, fingerprint: got.sha256Fingerprint, recommendedCn: got.recommendedSubjectCn };
+        run.reusedKey = true;
+        const { writeCaptureFiles, captureFilesForBoard } = await import('../serial/capture.js');
+        await writeCaptureFiles(captureFilesForBoard(run.root, run.board.id), got);
+        ctl.detail(`reusing key ${got.sha256Fingerprint.slice(0, 16)}... (no certificate on the board yet)`);
+      },
+    },
+    {
+      name: 'patch-keygen',
+      title: 'patch the source for the keygen build',
+      async run(run, ctl) {
+        const skip = keygenSkipped(run);
+        if (skip) return ctl.skip(skip);
+        const { applyPhase } = await import('../source/apply.js');
+        const fw = run.cfg.firmware;
+        const sources = fw?.provisioningSource === undefined ? undefined : Array.isArray(fw.provisioningSource) ? fw.provisioningSource : [fw.provisioningSource];
+        if (!run.opts.dryRun) acquirePatchLock(run.root, run.board.id);
+        run.patch = await applyPhase({
+          projectRoot: run.root,
+          sources,
+          searchRoot: fw?.root ?? run.root,
+          macros: fw?.macros,
+          phase: 'keygen',
+          mode: run.cfg.provision?.patchMode ?? 'edit',
+          keygenDelaySeconds: run.cfg.provision?.keygenDelay,
+          dryRun: run.opts.dryRun,
+          log: run.opts.log,
+        });
+        ctl.detail(`${run.patch.macro} = 1 in ${path.relative(run.root, run.patch.file)}:${run.patch.line}${run.patch.cflags.length ? ` (${run.patch.cflags.join(' ')})` : ''}`);
+      },
+    },
+    {
+      name: 'build-keygen',
+      title: 'build the keygen image',
+      async run(run, ctl) {
+        const skip = keygenSkipped(run);
+        if (skip) return ctl.skip(skip);
+        const image = await build(run, 'keygen');
+        run.report.keygenBuilds++;
+        ctl.fact('image', image);
+      },
+    },
+    {
+      name: 'flash-keygen',
+      title: 'flash the keygen image and reset',
+      async run(run, ctl) {
+        const skip = keygenSkipped(run);
+        if (skip) return ctl.skip(skip);
+        await flashAndReset(run, 'keygen', run.cfg.build?.image);
+      },
+    },
+    {
+      name: 'capture',
+      title: 'capture the public key from the console',
+      async run(run, ctl) {
+        if (run.key) return ctl.skip(keygenSkipped(run) ?? 'key already captured');
+        const files = boardFiles(run.root, run.board.id);
+        if (run.opts.dryRun) return ctl.skip(`dry run: would read ${run.board.serial.port}`);
+        if (run.phaseStart.keygen === undefined) {
+          // Resumed with --from capture: use the key captured before, if any.
+          if (existsSync(files.publicKeyDer)) {
+            const der = await fs.readFile(files.publicKeyDer);
+            const { spkiDerToPem, spkiFingerprint } = await import('../serial/spki.js');
+            const cap = JSON.parse(await fs.readFile(files.captureJson, 'utf8').catch(() => '{}')) as { recommendedSubjectCn?: string };
+            run.key = { der, pem: spkiDerToPem(der), fingerprint: spkiFingerprint(der), recommendedCn: cap.recommendedSubjectCn ?? undefined };
+            return ctl.detail(`using the key captured before (${run.key.fingerprint.slice(0, 16)}...)`);
+          }
+        }
+        const c = await openBoardConsole(run);
+        const { captureKey, writeCaptureFiles, captureFilesForBoard } = await import('../serial/capture.js');
+        let got: CaptureResult;
+        try {
+          got = await captureKey(c, {
+            timeoutMs: ms(run.board.serial.timeout, 60),
+            fromOffset: run.phaseStart.keygen ?? 0,
+            log: run.opts.log,
+            signal: run.opts.signal,
+          });
+        } finally {
+          await savePhaseLog(run, 'keygen');
+        }
+        await writeCaptureFiles(captureFilesForBoard(run.root, run.board.id), got);
+        run.key = { der: got.der, pem: got.pem, fingerprint: got.sha256Fingerprint, recommendedCn: got.recommendedSubjectCn };
+        ctl.detail(`key ${got.sha256Fingerprint.slice(0, 16)}...${got.recommendedSubjectCn ? `, recommended CN=${got.recommendedSubjectCn}` : ''}`);
+      },
+    },
+    {
+      name: 'restore',
+      title: 'restore the source (keygen switch back to 0)',
+      always: true,
+      async run(run, ctl) {
+        if (run.opts.dryRun) return ctl.skip('dry run');
+        const { restoreAll } = await import('../source/restore.js');
+        const r = await restoreAll({ projectRoot: run.root, log: run.opts.log });
+        releasePatchLock(run.root);
+        if (!r.restored.length) return ctl.skip('nothing to restore');
+        ctl.detail(`restored ${r.restored.map((f) => path.relative(run.root, f.file)).join(', ')}`);
+      },
+    },
+    {
+      name: 'issue',
+      title: 'issue the device certificate',
+      async run(run, ctl) {
+        if (run.opts.dryRun) return ctl.skip('dry run: would issue a certificate for the captured key');
+        const key = run.key ?? (await keyFromFiles(run));
+        const cn = key.recommendedCn ?? run.thingName;
+        const { loadCa } = await import('../pki/ca-load.js');
+        const { issueDeviceCertificate } = await import('../pki/device-cert.js');
+        const { openStore, storePath } = await import('../store/db.js');
+        const { CertificateLedger } = await import('../store/certificates.js');
+        const ca = await loadCa({ projectRoot: run.root, config: run.cfg, env: run.opts.env, log: run.opts.log });
+        const db = openStore(storePath(run.root));
+        try {
+          run.cert = await issueDeviceCertificate({
+            ca,
+            publicKey: key.der,
+            publicKeySource: run.files.publicKeyDer,
+            cn,
+            days: run.cfg.pki?.days,
+            allowedKeyAlgorithms: run.cfg.pki?.deviceKeyAlgorithms,
+            store: new CertificateLedger(db),
+            reissue: run.opts.reissue,
+            boardId: run.board.id,
+            out: { certificate: run.files.certificate, chain: run.files.chain },
+            log: run.opts.log,
+          });
+        } finally {
+          db.close();
+          ca.close();
+        }
+        run.report.certificate = { serial: run.cert.serial, subjectCn: run.cert.subjectCn, fingerprint: run.cert.fingerprints.certificate, notAfter: run.cert.notAfter.toISOString() };
+        ctl.detail(`CN=${run.cert.subjectCn}, serial ${run.cert.serial}`);
+      },
+    },
+    {
+      name: 'render',
+      title: 'render the credential headers',
+      async run(run, ctl) {
+        const { renderHeaders } = await import('../render/render.js');
+        const r = await renderHeaders({ projectRoot: run.root, config: run.cfg, boardId: run.board.id, dryRun: run.opts.dryRun, log: run.opts.log });
+        const written = r.files.filter((f) => f.written).length;
+        ctl.detail(`${written} of ${r.files.length} header(s) written in ${path.relative(run.root, r.dir) || '.'}`);
+      },
+    },
+    {
+      name: 'register',
+      title: 'register with AWS IoT',
+      async run(run, ctl) {
+        const enabled = run.cfg.provision?.aws ?? run.cfg.aws?.enabled ?? false;
+        if (!enabled) return ctl.skip('AWS registration off (aws.enabled)');
+        if (run.opts.dryRun) return ctl.skip('dry run: `keyprov aws register --dry-run` prints the AWS calls');
+        const { registerBoard } = await import('../aws/board.js');
+        await registerBoard({ projectRoot: run.root, config: run.cfg, boardId: run.board.id, thingName: run.thingName, log: run.opts.log });
+        ctl.detail(`thing ${run.thingName} registered with AWS IoT`);
+      },
+    },
+    {
+      name: 'build-credential',
+      title: 'build the credential image',
+      async run(run, ctl) {
+        ctl.fact('image', await build(run, 'credential'));
+      },
+    },
+    {
+      name: 'flash-credential',
+      title: 'flash the credential image and reset',
+      async run(run) {
+        await flashAndReset(run, 'credential', run.cfg.build?.image);
+      },
+    },
+    {
+      name: 'verify',
+      title: 'verify on the console: same key, connected',
+      async run(run, ctl) {
+        if (run.opts.dryRun) return ctl.skip('dry run');
+        const key = run.key ?? (await keyFromFiles(run));
+        const c = await openBoardConsole(run);
+        const { watchConsole } = await import('../serial/console-watcher.js');
+        const v = run.cfg.provision?.verify;
+        try {
+          const r = await watchConsole(c, {
+            success: new RegExp(v?.success ?? DEFAULT_SUCCESS),
+            error: new RegExp(v?.error ?? DEFAULT_ERROR),
+            expectPublicKey: key.der,
+            requirePublicKey: false,
+            timeoutMs: ms(v?.timeout, 60),
+            fromOffset: run.phaseStart.credential ?? 0,
+            log: run.opts.log,
+            signal: run.opts.signal,
+          });
+          run.report.connected = r.successLine;
+          ctl.detail(r.publicKeySeen ? `${r.successLine} (the board reprinted the same key)` : (r.successLine ?? 'ok'));
+        } catch (e) {
+          if (isKeyprovError(e) && e.code === 'KEY_MISMATCH') {
+            throw new VerificationError(
+              'KEY_CHANGED',
+              `board ${run.board.id} now holds a different key than the one its certificate was issued for: ${e.message}. ` +
+                'It generated a new key pair after the capture - most likely it booted the keygen image again (the stale-key race: a reset during or right after the credential flash ran the previous image, which regenerates the key).',
+              {
+                hint: `run \`keyprov provision --board ${run.board.id} --keygen force\` again; to avoid the race, keep the board from resetting before the credential image is written, or use provision.keygenDelay / \`keyprov patch --keygen-delay\``,
+                details: e.details,
+              },
+            );
+          }
+          throw e;
+        } finally {
+          await savePhaseLog(run, 'credential');
+        }
+      },
+    },
+  ];
+}
+
+async function keyFromFiles(run: Run): Promise<NonNullable<Run['key']>> {
+  let der: Buffer;
+  try {
+    der = await fs.readFile(run.files.publicKeyDer);
+  } catch {
+    throw new UsageError('NO_CAPTURED_KEY', `no captured public key for board ${run.board.id} (${run.files.publicKeyDer})`, { hint: 'run provision from the start (or from the capture step)' });
+  }
+  const { spkiDerToPem, spkiFingerprint } = await import('../serial/spki.js');
+  const cap = JSON.parse(await fs.readFile(run.files.captureJson, 'utf8').catch(() => '{}')) as { recommendedSubjectCn?: string | null };
+  run.key = { der, pem: spkiDerToPem(der), fingerprint: spkiFingerprint(der), recommendedCn: cap.recommendedSubjectCn ?? undefined };
+  return run.key;
+}
+
+export async function provision(opts: ProvisionOptions): Promise<ProvisionReport> {
+  const cfg = opts.loaded.config;
+  const board = resolveBoard(cfg, opts.boardId);
+  const files = boardFiles(opts.projectRoot, board.id);
+  const thingName = board.thingName ?? board.id;
+  const started = Date.now();
+  const run: Run = {
+    opts,
+    cfg,
+    root: opts.projectRoot,
+    board,
+    thingName,
+    files,
+    phaseStart: {},
+    reusedKey: false,
+    report: { board: board.id, thingName, startedAt: new Date(started).toISOString(), outcome: 'failed', keygen: opts.keygen ?? cfg.provision?.keygen ?? 'auto', keygenBuilds: 0, tools: {}, steps: [] },
+  };
+  await fs.mkdir(files.dir, { recursive: true });
+  const writeReport = async (records: StepRecord[]) => {
+    run.report.steps = records;
+    run.report.publicKeyFingerprint = run.key?.fingerprint;
+    if (!opts.dryRun) await writeFileAtomic(files.report, JSON.stringify(run.report, null, 2) + '\n');
+  };
+  try {
+    const records = await runSteps(steps(), run, { log: opts.log, from: opts.from, signal: opts.signal, onRecord: writeReport });
+    run.report.outcome = 'ok';
+    run.report.steps = records;
+  } catch (e) {
+    run.report.outcome = isKeyprovError(e) && e.exitCode === 130 ? 'interrupted' : 'failed';
+    run.report.error = isKeyprovError(e) ? { code: e.code, message: e.message, hint: e.hint } : { code: 'INTERNAL', message: String(e) };
+    throw e;
+  } finally {
+    await run.console?.close().catch(() => {});
+    run.report.finishedAt = new Date().toISOString();
+    run.report.durationMs = Date.now() - started;
+    await writeReport(run.report.steps).catch(() => {});
+  }
+  return run.report;
+}
+

@@ -134,6 +134,7 @@ describe('virtual board: manual procedure, mutual TLS, negative cases', () => {
       const line = (await con.waitFor(HANDSHAKE_FAILED))[0];
       assert.doesNotMatch(con.text, SUCCESS, `${name}: must not connect`);
       assert.match(line, /failed: -0x[0-9a-f]{4} \S.*/, `${name}: ${line}`);
+      t.diagnostic(`${name}: ${line.trim()}`);
       if (name === 'no certificate') assert.match(con.text, /keyCLIENT_CERTIFICATE_PEM is not set/);
       con.close();
     }
@@ -166,7 +167,7 @@ describe('virtual board: manual procedure, mutual TLS, negative cases', () => {
 
     for (const image of [images.otherKey, images.otherCa, images.noCert]) {
       const c = await board.flashAndBoot(t, image);
-      await c.waitFor(HANDSHAKE_FAILED);
+      t.diagnostic((await c.waitFor(HANDSHAKE_FAILED))[0].trim());
       assert.doesNotMatch(c.text, SUCCESS);
       c.close();
     }

@@ -25,7 +25,14 @@ int xBoardInit( int argc, char ** argv )
         pcBoardDir = getenv( "VBOARD_DIR" );
     }
 
-    return ( pcBoardDir != NULL && pcBoardDir[ 0 ] != '\0' ) ? 0 : -1;
+    if( pcBoardDir == NULL || pcBoardDir[ 0 ] == '\0' )
+    {
+        return -1;
+    }
+
+    /* The flash region; vboard creates it, a board run by hand may not have it yet. */
+    ( void ) mkdir( pcBoardPath( "flash" ), 0755 );
+    return 0;
 }
 
 const char * pcBoardPath( const char * pcName )

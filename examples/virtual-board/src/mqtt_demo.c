@@ -260,6 +260,11 @@ static void prvReportTlsFailure( const char * pcWhere, int xResult, DemoTls_t * 
                   pxTls->xSsl.in_msg[ 1 ], prvAlertName( pxTls->xSsl.in_msg[ 1 ] ) );
     }
 
+    else if( ( xResult == MBEDTLS_ERR_NET_CONN_RESET ) || ( xResult == MBEDTLS_ERR_SSL_CONN_EOF ) )
+    {
+        snprintf( cDetail, sizeof( cDetail ), " (the broker closed the connection: it rejected the handshake, e.g. the client certificate)" );
+    }
+
     configPRINTF( ( demoPREFIX "%s failed: -0x%04x %s%s\r\n", pcWhere, ( unsigned ) -xResult,
                     prvErrorText( xResult ), cDetail ) );
 }

@@ -117,6 +117,18 @@ export class BoardConsole {
     }
   }
 
+  /** Wait for `pattern`, then for the line to go quiet, then clear(): the next reset's
+   *  output will not be mixed with bytes of this boot still in flight. */
+  async settle(pattern: RegExp = /Demo finished/, quietMs = 300, timeoutMs = 15_000): Promise<void> {
+    await this.waitFor(pattern, timeoutMs);
+    let length = -1;
+    while (length !== this.bytes.length) {
+      length = this.bytes.length;
+      await sleep(quietMs);
+    }
+    this.clear();
+  }
+
   close(): void {
     this.stream.destroy();
   }

@@ -69,7 +69,7 @@ describe('virtual board hardware and the vboard tool', () => {
     const firstKey = sha(path.join(board.dir, 'flash', 'device-key.der'));
 
     // Next boot: the key is stored, so the old release neither generates nor prints one.
-    con.clear();
+    await con.settle();
     await board.reset();
     await con.waitFor(/Demo finished/);
     assert.doesNotMatch(con.text, /Device public key/);
@@ -83,9 +83,9 @@ describe('virtual board hardware and the vboard tool', () => {
     assert.deepEqual(keyRowsToDer(con.text), storedPublicKeyDer(board.dir));
 
     // Erase wipes the image and the key.
+    await con.settle();
     await board.erase();
     assert.deepEqual(readdirSync(path.join(board.dir, 'flash')), []);
-    con.clear();
     await board.reset(); // nothing to run
     await sleep(300);
     assert.equal(con.text, '');
@@ -132,11 +132,7 @@ describe('virtual board hardware and the vboard tool', () => {
     assert.equal(JSON.parse(readFileSync(path.join(board.dir, 'knobs.json'), 'utf8')).resetDuringKeyAfterRows, 0, 'the knob fires once');
 
     // Let each boot finish before the next reset: bytes already in flight would arrive after clear().
-    const settle = async () => {
-      await con.waitFor(/Demo finished/);
-      await sleep(300);
-      con.clear();
-    };
+    const settle = () => con.settle();
     await settle();
     board.setKnobs({ garbageBytes: 48 });
     await board.reset();
@@ -183,7 +179,7 @@ describe('virtual board hardware and the vboard tool', () => {
     assert.match(con.text, /^([0-9a-f]{4} ){8}\r\n\r\n/m);
     const first = keyRowsToDer(con.text);
     assert.deepEqual(first, storedPublicKeyDer(board.dir));
-    con.clear();
+    await con.settle(/Demo finished/, 300);
     await board.reset();
     await con.waitFor(/Recommended certificate subject name/);
     assert.doesNotMatch(con.text, /Waiting for/, 'a stored key is not regenerated');

@@ -170,18 +170,18 @@ export class Board {
 
   /** Opens the console (before the reset: bytes sent while nobody reads are lost). */
   openConsole(t: After): BoardConsole {
-    const console = new BoardConsole(this.tty);
-    t.after(() => console.close());
-    return console;
+    const con = new BoardConsole(this.tty);
+    t.after(() => con.close());
+    return con;
   }
 
   /** Flash (must succeed), open the console, reset; returns the console. */
   async flashAndBoot(t: After, image: string): Promise<BoardConsole> {
     const r = await this.flash(image);
     if (r.code !== 0) throw new Error(`flash failed (${r.code}): ${r.stderr}`);
-    const console = this.openConsole(t);
+    const con = this.openConsole(t);
     await this.reset();
-    return console;
+    return con;
   }
 
   pid(): number | null {

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
 import { tmpDir } from '../helpers/tmp.js';
-import { buildFirmware, keyRowsToDer, startBoard, vboard, VBOARD_DIR } from '../helpers/vboard.js';
+import { buildFirmware, keyRowsToDer, startBoard, vboard, VBOARD_DIR, writeCredentialHeaders } from '../helpers/vboard.js';
 
 const execFile = promisify(execFileCb);
 const HEADER = /^(\d+) (\d+) \[IP-task\] Device public key, 91 bytes:\r\n/m;
@@ -197,6 +197,23 @@ describe('virtual board hardware and the vboard tool', () => {
     assert.match(con.text, /Thing name: from-generated-dir\r\n/);
     assert.match(con.text, /image cmake\r\n/);
     assert.match(con.text, HEADER);
+  });
+
+  test('a C-string mistake in the generated header shows on the console', async (t) => {
+    const work = tmpDir(t);
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'k.pem', '-subj', '/CN=x', '-days', '1', '-out', 'c.pem'], { cwd: work, stdio: 'ignore' });
+    // The classic mistake: lines quoted without the "\n" escapes, so the PEM is one long line.
+    const broken = readFileSync(path.join(work, 'c.pem'), 'utf8').trimEnd().split('\n').map((l) => `"${l}"`).join(' \\\n');
+    const gen = path.join(work, 'gen');
+    writeCredentialHeaders(gen, { endpoint: 'localhost', thing: 'cstring-thing', port: 1 });
+    const keys = readFileSync(path.join(gen, 'aws_clientcredential_keys.h'), 'utf8').replace('#define keyCLIENT_CERTIFICATE_PEM NULL', `#define keyCLIENT_CERTIFICATE_PEM \\\n${broken}`);
+    writeFileSync(path.join(gen, 'aws_clientcredential_keys.h'), keys);
+    const image = await buildFirmware(t, { generatedDir: gen, tag: 'cstring' });
+    const board = await startBoard(t, { rootCa: path.join(work, 'c.pem') }); // any CA: no connection is made
+    const con = await board.flashAndBoot(t, image);
+    const line = (await con.waitFor(/\[IP-task\] MQTT mutual-auth demo: keyCLIENT_CERTIFICATE_PEM does not parse: -0x[0-9a-f]{4} .+\r\n/))[0];
+    assert.doesNotMatch(con.text, /connecting to/, 'no connection attempt with a broken certificate');
+    t.diagnostic(line.trim());
   });
 
   test('vboard stop leaves no socat or firmware process behind', async (t) => {

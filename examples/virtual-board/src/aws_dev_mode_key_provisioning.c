@@ -30,6 +30,11 @@
 #define keyprovisioningFORCE_GENERATE_NEW_KEY_PAIR    0
 #endif
 
+/* Older header sets have no private key macro: not set. */
+#ifndef keyCLIENT_PRIVATE_KEY_PEM
+#define keyCLIENT_PRIVATE_KEY_PEM    NULL
+#endif
+
 #define BYTES_TO_DISPLAY_PER_ROW    16
 
 /* NULL and "" both mean "not set". */

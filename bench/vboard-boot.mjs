@@ -18,8 +18,17 @@ const HEADER = /Device public key, 91 bytes:/;
 const LAST_ROW = /\n([0-9a-f]{4} ){5}[0-9a-f]{2}\r\n/;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+// Whatever happens (a hang, Ctrl-C), power the board off: no socat/firmware left behind.
+const board = path.join(work, 'board');
+const powerOff = () => {
+  spawnSync(process.execPath, [vboard, 'stop', '--board', board]);
+  rmSync(work, { recursive: true, force: true });
+};
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => (powerOff(), process.exit(130)));
+
 function until(stream, t0) {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no public key on the console within 20 s')), 20_000);
     let text = '';
     let header = null;
     stream.on('data', function onData(d) {
@@ -27,6 +36,7 @@ function until(stream, t0) {
       if (header === null && HEADER.test(text)) header = performance.now() - t0;
       if (header !== null && LAST_ROW.test(text)) {
         stream.off('data', onData);
+        clearTimeout(timer);
         resolve({ header, key: performance.now() - t0 });
       }
     });
@@ -38,7 +48,6 @@ try {
   execFileSync('make', ['-s', '-C', fw, `OUT=${work}/build`, 'KEYGEN=1']);
   const buildMs = performance.now() - t0;
   const image = path.join(work, 'build', 'vboard-firmware');
-  const board = path.join(work, 'board');
   mkdirSync(path.join(work, 'direct'));
   spawnSync(process.execPath, [vboard, 'serve', '--board', board]);
   spawnSync(process.execPath, [vboard, 'flash', '--board', board, image]);
@@ -57,7 +66,6 @@ try {
     child.kill('SIGKILL');
   }
   uart.destroy();
-  spawnSync(process.execPath, [vboard, 'stop', '--board', board]);
   const vh = median(viaBoard.map((x) => x.header)), vk = median(viaBoard.map((x) => x.key));
   const dh = median(direct.map((x) => x.header)), dk = median(direct.map((x) => x.key));
   print(`make build (6 files, keygen image): ${buildMs.toFixed(0)} ms`);
@@ -65,7 +73,7 @@ try {
   print(`direct run   -> key header:   median ${dh.toFixed(1)} ms, last key row ${dk.toFixed(1)} ms`);
   print(`ratio (vboard / direct), last key row: ${(vk / dk).toFixed(2)}x; vboard's share ${(vk - dk).toFixed(1)} ms`);
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  powerOff();
 }
 
 function print(line) {

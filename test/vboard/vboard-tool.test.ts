@@ -104,8 +104,13 @@ describe('virtual board hardware and the vboard tool', () => {
     assert.match(notConnected.stderr, /^Error: No target connected: board .* is not powered \(start it with: vboard serve --board /);
     assert.equal((await vboard(['reset', '--board', unserved])).code, 2);
 
+    const badKnob = await vboard(['knobs', '--board', board.dir, '--flash-failures', 'two']);
+    assert.equal(badKnob.code, 64);
+    assert.match(badKnob.stderr, /^Error: --flash-failures must be a non-negative integer, got "two"\n$/);
+
     assert.equal((await board.flash(img.plain)).code, 0);
-    board.setKnobs({ flashFailures: 2 });
+    const knobs = await vboard(['knobs', '--board', board.dir, '--flash-failures', '2']);
+    assert.equal(JSON.parse(knobs.stdout).flashFailures, 2);
     for (let i = 0; i < 2; i++) {
       const r = await board.flash(img.keygen);
       assert.equal(r.code, 3, r.stderr);

@@ -21,6 +21,8 @@ import type { IssuedCertificate } from '../pki/device-cert.js';
 export const DEFAULT_SUCCESS = 'MQTT mutual-auth demo: connected as \\S+, published to';
 export const DEFAULT_ERROR = 'MQTT mutual-auth demo: (.* failed: |broker refused CONNECT|no private key|.*does not parse|not started|expected (CONNACK|PUBACK))';
 const NO_CERTIFICATE = /Warning: the client certificate should be updated/;
+/** The auto probe gives up on a board that prints nothing at all for this long after a reset. */
+const SILENT_BOARD_MS = 3000;
 
 export const STEP_NAMES = ['preflight', 'probe', 'patch-keygen', 'build-keygen', 'flash-keygen', 'capture', 'restore', 'issue', 'render', 'register', 'build-credential', 'flash-credential', 'verify'] as const;
 
@@ -194,12 +196,24 @@ function steps(): Step<Run>[] {
         const { captureKey } = await import('../serial/capture.js');
         await resetBoard(runnerOpts(run));
         let got: CaptureResult | undefined;
+        // A board with no firmware (or a dead one) says nothing at all: give up after a few
+        // silent seconds instead of the whole probe timeout.
+        const probe = new AbortController();
+        const onOuterAbort = () => probe.abort();
+        run.opts.signal?.addEventListener('abort', onOuterAbort);
+        const silence = setInterval(() => {
+          if (c.size === run.phaseStart.probe) probe.abort();
+        }, SILENT_BOARD_MS);
         try {
-          got = await captureKey(c, { timeoutMs: ms(run.cfg.provision?.probeTimeout, 15), fromOffset: run.phaseStart.probe, log: run.opts.log, signal: run.opts.signal });
+          got = await captureKey(c, { timeoutMs: ms(run.cfg.provision?.probeTimeout, 15), fromOffset: run.phaseStart.probe, log: run.opts.log, signal: probe.signal });
         } catch (e) {
-          if (isKeyprovError(e) && e.code === 'INTERRUPTED') throw e;
+          if (run.opts.signal?.aborted) throw e;
           await savePhaseLog(run, 'probe');
-          return ctl.detail(`no key on the current firmware (${isKeyprovError(e) ? e.code : 'error'}); doing the keygen build`);
+          const why = probe.signal.aborted ? `the board said nothing for ${SILENT_BOARD_MS / 1000} s` : isKeyprovError(e) ? e.code : 'error';
+          return ctl.detail(`no key on the current firmware (${why}); doing the keygen build`);
+        } finally {
+          clearInterval(silence);
+          run.opts.signal?.removeEventListener('abort', onOuterAbort);
         }
         await savePhaseLog(run, 'probe');
         const text = c.bytes().subarray(run.phaseStart.probe).toString('latin1');

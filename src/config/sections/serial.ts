@@ -4,10 +4,14 @@ import { commandField, type SchemaContext } from './common.js';
 export const RESET_METHODS = ['none', 'dtr', 'rts', 'dtr-rts', 'command'] as const;
 
 /** The board's console UART. */
-export const serialSection = (_ctx: SchemaContext) =>
+export const serialSection = (ctx: SchemaContext) =>
   z.strictObject({
-    /** A device path, a /dev/serial/by-id link, a pty link, or `auto`. */
-    port: z.string().min(1).optional(),
+    /** A device path, a /dev/serial/by-id link, a pty link (relative: to the config file), or `auto`. */
+    port: z
+      .string()
+      .min(1)
+      .transform((p) => (p === 'auto' || p.startsWith('/') ? p : ctx.resolvePath(p)))
+      .optional(),
     baud: z.number().int().positive().optional(),
     /** USB identification used by `port: auto` to pick the right adapter. */
     vendorId: z.string().optional(),

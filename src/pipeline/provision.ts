@@ -72,6 +72,7 @@ interface Run {
   phaseStart: Record<string, number>;
   key?: { der: Buffer; pem: string; fingerprint: string; recommendedCn?: string };
   reusedKey: boolean;
+  toolVersions?: Promise<void>;
   patch?: ApplyPhaseResult;
   cert?: IssuedCertificate;
   report: ProvisionReport;
@@ -109,8 +110,16 @@ function runnerOpts(run: Run, extra: { image?: string } = {}) {
   };
 }
 
+/** Load the modules of the later steps while the compiler and the board work (the main thread is idle then). */
+function prefetchLaterSteps(): void {
+  for (const load of [() => import('../pki/ca-load.js'), () => import('../pki/device-cert.js'), () => import('../store/db.js'), () => import('../store/certificates.js'), () => import('../render/render.js'), () => import('../serial/capture.js')]) {
+    load().catch(() => {}); // a real failure shows when the step imports it
+  }
+}
+
 async function build(run: Run, phase: 'keygen' | 'credential'): Promise<string | undefined> {
   const { runBuild } = await import('../runners/build.js');
+  if (phase === 'keygen') setTimeout(prefetchLaterSteps, 50).unref();
   const cflags = phase === 'keygen' ? (run.patch?.cflags ?? []) : run.patch?.cflags.length ? run.patch.cflags.map((f) => f.replace(/=1$/, '=0')) : [];
   const r = await runBuild({
     build: run.cfg.build,
@@ -162,8 +171,11 @@ function steps(): Step<Run>[] {
         const { requireTool } = await import('../runners/exec.js');
         const cmd = run.cfg.build.command;
         if (Array.isArray(cmd)) requireTool(cmd[0]!, { env: run.opts.env, cwd: run.cfg.build.cwd ?? run.root, tool: { name: cmd[0]!, install: 'install the build tool, or fix build.command' } });
-        const tool = await runnerToolVersion({ board: run.board, configDir: run.opts.loaded.dir, env: run.opts.env }).catch(() => undefined);
-        if (tool) run.report.tools.flash = tool;
+        // Asking the flasher for its version spawns it: let that run beside the next steps.
+        run.toolVersions = runnerToolVersion({ board: run.board, configDir: run.opts.loaded.dir, env: run.opts.env }).then(
+          (tool) => void (run.report.tools.flash = tool),
+          () => {},
+        );
         // A patch left by a killed run was already restored by the CLI hook; one left by `keyprov patch` is the user's: refuse.
         const { pendingPatch } = await import('../source/journal.js');
         const pending = pendingPatch(run.root);
@@ -477,6 +489,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionReport
     throw e;
   } finally {
     await run.console?.close().catch(() => {});
+    await run.toolVersions;
     run.report.finishedAt = new Date().toISOString();
     run.report.durationMs = Date.now() - started;
     await writeReport(run.report.steps).catch(() => {});

@@ -32,11 +32,11 @@ export const commands: CommandSpec[] = [
   },
   {
     command: 'provision',
-    describe: 'The whole flow for one board: keygen patch, build, flash, capture the key, restore, issue, render, (AWS), credential build, flash, verify',
+    describe: 'The whole flow for one board: keygen patch, build, flash, capture the key, restore, issue, (AWS), render, credential build, flash, verify',
     builder: (y) =>
       y
         .option('board', { type: 'string', describe: 'Board to provision (needed when the config lists several)' })
-        .option('from', { type: 'string', describe: 'Resume at this step (after a failure): preflight, probe, patch-keygen, build-keygen, flash-keygen, capture, restore, issue, render, register, build-credential, flash-credential, verify' })
+        .option('from', { type: 'string', describe: 'Resume at this step (after a failure): preflight, probe, patch-keygen, build-keygen, flash-keygen, capture, restore, issue, register, render, build-credential, flash-credential, verify' })
         .option('keygen', { choices: ['auto', 'force'] as const, describe: 'auto (default): reuse a key the board already prints and skip the keygen build; force: always build and flash the keygen image' })
         .option('create-ca', { type: 'boolean', describe: 'Create a lab CA in .keyprov/ when there is none' })
         .option('reissue', { type: 'boolean', describe: 'Allow a new certificate for a key already certified under another CN' }),

@@ -24,7 +24,7 @@ const NO_CERTIFICATE = /Warning: the client certificate should be updated/;
 /** The auto probe gives up on a board that prints nothing at all for this long after a reset. */
 const SILENT_BOARD_MS = 3000;
 
-export const STEP_NAMES = ['preflight', 'probe', 'patch-keygen', 'build-keygen', 'flash-keygen', 'capture', 'restore', 'issue', 'render', 'register', 'build-credential', 'flash-credential', 'verify'] as const;
+export const STEP_NAMES = ['preflight', 'probe', 'patch-keygen', 'build-keygen', 'flash-keygen', 'capture', 'restore', 'issue', 'register', 'render', 'build-credential', 'flash-credential', 'verify'] as const;
 
 export interface ProvisionOptions {
   projectRoot: string;
@@ -365,16 +365,6 @@ function steps(): Step<Run>[] {
       },
     },
     {
-      name: 'render',
-      title: 'render the credential headers',
-      async run(run, ctl) {
-        const { renderHeaders } = await import('../render/render.js');
-        const r = await renderHeaders({ projectRoot: run.root, config: run.cfg, boardId: run.board.id, dryRun: run.opts.dryRun, log: run.opts.log });
-        const written = r.files.filter((f) => f.written).length;
-        ctl.detail(`${written} of ${r.files.length} header(s) written in ${path.relative(run.root, r.dir) || '.'}`);
-      },
-    },
-    {
       name: 'register',
       title: 'register with AWS IoT',
       async run(run, ctl) {
@@ -384,6 +374,16 @@ function steps(): Step<Run>[] {
         const { registerBoard } = await import('../aws/board.js');
         await registerBoard({ projectRoot: run.root, config: run.cfg, boardId: run.board.id, thingName: run.thingName, log: run.opts.log });
         ctl.detail(`thing ${run.thingName} registered with AWS IoT`);
+      },
+    },
+    {
+      name: 'render',
+      title: 'render the credential headers',
+      async run(run, ctl) {
+        const { renderHeaders } = await import('../render/render.js');
+        const r = await renderHeaders({ projectRoot: run.root, config: run.cfg, boardId: run.board.id, dryRun: run.opts.dryRun, log: run.opts.log });
+        const written = r.files.filter((f) => f.written).length;
+        ctl.detail(`${written} of ${r.files.length} header(s) written in ${path.relative(run.root, r.dir) || '.'}`);
       },
     },
     {

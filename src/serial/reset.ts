@@ -68,18 +68,14 @@ export async function resetBoard(port: ControlLines | undefined, opts: ResetOpti
           hint: 'set serial.resetCommand (e.g. ["openocd", "-f", "board.cfg", "-c", "reset run; shutdown"]) or choose another --reset',
         });
       }
-      const shown = Array.isArray(cmd) ? cmd.join(' ') : cmd;
-      opts.log?.debug(`$ ${shown}`);
-      const { execa } = await import('execa');
-      const r = Array.isArray(cmd)
-        ? await execa(cmd[0]!, cmd.slice(1), { reject: false, all: true, cancelSignal: opts.signal })
-        : await execa(cmd, { shell: true, reject: false, all: true, cancelSignal: opts.signal });
-      if (r.failed) {
-        const tail = String(r.all ?? '').trim().split('\n').slice(-5).join('\n');
-        throw new ToolError('RESET_COMMAND_FAILED', `reset command failed (${r.exitCode !== undefined ? `exit ${r.exitCode}` : r.signal ?? 'did not run'}): ${shown}${tail ? `\n${tail}` : ''}`, {
-          hint: 'run the command by hand to see why, or fix serial.resetCommand',
-          details: { command: shown, exitCode: r.exitCode },
-        });
+      // Through the one subprocess wrapper: logged, timed out, errors with the stderr tail.
+      const { runTool } = await import('../runners/exec.js');
+      const argv = Array.isArray(cmd) ? cmd : [cmd];
+      try {
+        await runTool(argv, { label: 'reset', shell: !Array.isArray(cmd), log: opts.log, signal: opts.signal, timeoutMs: 60_000, tool: { name: argv[0]!, install: 'install the reset tool, or fix serial.resetCommand' } });
+      } catch (e) {
+        if (!(e instanceof ToolError) || e.code === 'TOOL_MISSING' || e.code === 'TOOL_CANCELLED') throw e;
+        throw new ToolError('RESET_COMMAND_FAILED', `reset command failed: ${e.message}`, { hint: 'run the command by hand to see why, or fix serial.resetCommand', details: e.details, cause: e });
       }
       break;
     }

@@ -9,6 +9,20 @@ import { tmpDir } from '../helpers/tmp.js';
 import { makeTestPki } from './fixtures.js';
 import { loadCreateVerificationCertificate } from '../../src/aws/verification-loader.js';
 import { REPO_ROOT } from '../helpers/cli.js';
+import Database from 'better-sqlite3';
+
+/** Nothing recorded: no AWS row in the state store (if there is one), no endpoint file, no JSON. */
+function assertNothingRecorded(root: string) {
+  const db = path.join(root, '.keyprov', 'keyprov.db');
+  if (existsSync(db)) {
+    const raw = new Database(db, { readonly: true });
+    const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'aws_%'").all() as { name: string }[];
+    for (const { name } of tables) assert.equal((raw.prepare(`SELECT count(*) AS n FROM ${name}`).get() as { n: number }).n, 0, `${name} is empty`);
+    raw.close();
+  }
+  assert.equal(existsSync(path.join(root, '.keyprov', 'aws-endpoint')), false);
+  assert.equal(existsSync(path.join(root, '.keyprov', 'aws-records.json')), false);
+}
 
 const NO_AWS = {
   AWS_ACCESS_KEY_ID: '',
@@ -42,7 +56,8 @@ test('aws register --dry-run prints the aws iot commands in order and calls noth
   assert.ok(lines[2]!.includes(`--certificate-pem file://${pki.deviceCert} --ca-certificate-pem file://${pki.caCert} --status PENDING_ACTIVATION`));
   assert.match(r.stdout, new RegExp(`update-certificate --certificate-id ${pki.deviceId} --new-status ACTIVE`));
   assert.match(r.stderr, /dry run: nothing is sent to AWS/);
-  assert.equal(existsSync(path.join(root, '.keyprov', 'aws-records.json')), false, 'nothing recorded');
+  assertNothingRecorded(root);
+  assert.equal(existsSync(path.join(root, '.keyprov', 'keyprov.db')), false, 'a dry run does not create the state store');
 
   // With the endpoint configured there is no lookup; --json gives the same commands as data.
   const { root: root2 } = project(t, 'pki: {}\n');
@@ -83,7 +98,7 @@ test('aws register without credentials: exit 2, plain words, no stack trace, not
   assert.match(r.stderr, /hint: .*aws sso login/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
   assert.doesNotMatch(r.stderr, /NodeVersionSupportWarning/);
-  assert.equal(existsSync(path.join(root, '.keyprov', 'aws-records.json')), false);
+  assertNothingRecorded(root);
 });
 
 test('bad input: no thing name, JITP template without role, bad region, overwriting a template', async (t) => {

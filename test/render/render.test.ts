@@ -239,3 +239,42 @@ test('per-board rendering: {{id}} in render.outDir and the thing name, --board r
     assert.match(readFileSync(path.join(dir, 'gen', id, KEYS), 'utf8'), new RegExp(readFileSync(path.join(dir, `.keyprov/boards/${id}/device-cert.pem`), 'utf8').split('\n')[1]!.replace(/[+/]/g, '\\$&')));
   }
 });
+
+test('the endpoint recorded by `keyprov aws register` fills an empty credentials.endpoint; a configured one wins', async (t) => {
+  const dir = project(t, 'credentials:\n  thingName: lab-1\n');
+  const recorded = path.join(dir, '.keyprov', 'aws-endpoint');
+  const cred = () => readFileSync(path.join(dir, 'gen', CRED), 'utf8');
+  const first = await render(dir);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(cred(), /#define clientcredentialMQTT_BROKER_ENDPOINT\s+""/);
+  assert.match(first.stderr, /no endpoint is recorded/);
+
+  // Recorded after a first render: the no-op stamp must notice the new file.
+  writeTree(dir, { '.keyprov/aws-endpoint': 'a1b2-ats.iot.eu-west-1.amazonaws.com\n' });
+  const second = await render(dir);
+  assert.match(second.stderr, /wrote .*aws_clientcredential\.h \(inputs changed\)/);
+  assert.doesNotMatch(second.stderr, /no endpoint is recorded/);
+  assert.match(cred(), /#define clientcredentialMQTT_BROKER_ENDPOINT\s+"a1b2-ats\.iot\.eu-west-1\.amazonaws\.com"/);
+  assert.match(cred(), /endpoint: \.keyprov\/aws-endpoint \(recorded by keyprov aws register\)/);
+  assert.match((await render(dir)).stderr, /headers up to date/);
+  writeFileSync(recorded, 'z9-ats.iot.us-east-1.amazonaws.com\n');
+  assert.equal((await render(dir)).code, 0);
+  assert.match(cred(), /ENDPOINT\s+"z9-ats\.iot\.us-east-1\.amazonaws\.com"/);
+
+  // credentials.endpoint set: it wins, and the recorded file is no longer an input.
+  writeFileSync(path.join(dir, 'keyprov.config.yaml'), 'credentials:\n  thingName: lab-1\n  endpoint: broker.example\n');
+  assert.equal((await render(dir)).code, 0);
+  assert.match(cred(), /ENDPOINT\s+"broker\.example"/);
+  assert.doesNotMatch(cred(), /aws-endpoint/);
+  writeFileSync(recorded, 'other-ats.iot.us-east-1.amazonaws.com\n');
+  assert.match((await render(dir)).stderr, /headers up to date/);
+  assert.match(cred(), /ENDPOINT\s+"broker\.example"/);
+
+  // A damaged record is a clear error, not a header with garbage in it.
+  writeFileSync(recorded, 'evil"; system("x');
+  await assert.rejects(
+    renderHeaders({ projectRoot: dir, certificateFile: path.join(dir, 'dev.pem'), outDir: path.join(dir, 'gen2'), log: memoryLogger() }),
+    (e: Error & { code?: string; hint?: string }) => e.code === 'RENDER_INPUT_INVALID' && /aws register/.test(e.hint ?? ''),
+  );
+  assert.ok(!existsSync(path.join(dir, 'gen2')), 'nothing written');
+});

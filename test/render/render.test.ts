@@ -170,8 +170,10 @@ test('clear errors: missing certificate, bad Wi-Fi security, in-place without a 
   assert.ok(!existsSync(path.join(dir, 'gen')), 'nothing written on bad input');
 });
 
-test('the render path loads no x509, serialport, tree-sitter or sqlite, and no config parsing or Handlebars when nothing changed', async (t) => {
-  const dir = project(t);
+test('the render path loads no x509, serialport, tree-sitter, sqlite or AWS SDK, and no config parsing or Handlebars when nothing changed', async (t) => {
+  // The endpoint comes from AWS registration's record: reading it must not load the store either.
+  const dir = project(t, 'credentials:\n  thingName: lab-1\n');
+  writeTree(dir, { '.keyprov/aws-endpoint': 'a1b2-ats.iot.eu-west-1.amazonaws.com\n' });
   const record = path.join(dir, 'loaded.txt');
   // Records every module the CLI loads (ESM through a resolve hook, CommonJS from the require cache).
   writeFileSync(
@@ -191,7 +193,8 @@ process.on('exit', () => appendFileSync(${JSON.stringify(record)}, Object.keys(c
   const first = readFileSync(record, 'utf8');
   assert.match(first, /handlebars/, 'the recorder sees what is loaded');
   assert.match(first, /dist\/render\/render\.js/);
-  for (const heavy of [/@peculiar\/x509/, /serialport/, /tree-sitter/, /better-sqlite3/]) assert.doesNotMatch(first, heavy);
+  for (const heavy of [/@peculiar\/x509/, /serialport/, /tree-sitter/, /better-sqlite3/, /@aws-sdk/, /dist\/store\//, /dist\/aws\//]) assert.doesNotMatch(first, heavy);
+  assert.match(readFileSync(path.join(dir, 'gen', CRED), 'utf8'), /ENDPOINT\s+"a1b2-ats\.iot\.eu-west-1\.amazonaws\.com"/);
   rmSync(record);
   assert.equal((await run()).code, 0);
   const second = readFileSync(record, 'utf8');

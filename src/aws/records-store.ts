@@ -12,6 +12,7 @@ import { openStore, storePath } from '../store/db.js';
 import { awsEndpointPath } from '../project.js';
 import type { Logger } from '../log.js';
 import { writeIfChanged } from '../util/fs-atomic.js';
+import { UsageError } from '../errors.js';
 import { awsRecordsPath, readAwsRecordsFile, type AwsRecords, type BoardAwsRecord, type CaAwsRecord } from './records.js';
 
 export { awsEndpointPath };
@@ -190,14 +191,25 @@ export async function importJsonRecords(db: Db, root: string, log?: Logger): Pro
   const w = writers(db);
   const boards = Object.entries(data.boards ?? {});
   // Checked and written in one write transaction: two processes starting at once import once.
-  const imported = db.transaction(() => {
+  const importAll = db.transaction(() => {
     if (hasAwsRows(db).n > 0) return false;
     for (const [id, r] of boards) w.putBoard(id, r);
     if (data.ca) w.putCa(data.ca);
     // The file's own endpoint is the last one looked up: it wins over the boards'.
     if (data.endpoint) w.putEndpoint(data.endpoint, boards.find(([, r]) => r.endpoint === data.endpoint)?.[1].region, new Date().toISOString());
     return true;
-  }).immediate();
+  });
+  let imported: boolean;
+  try {
+    imported = importAll.immediate();
+  } catch (e) {
+    if ((e as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') || e instanceof TypeError) {
+      throw new UsageError('AWS_RECORDS_CORRUPT', `${rel} could not be imported into the state store: ${(e as Error).message}`, {
+        hint: 'fix or delete the file; `keyprov aws register` records the boards again from AWS',
+      });
+    }
+    throw e;
+  }
   if (!imported) {
     log?.warn(`${rel} was not imported: the state store already holds AWS records (remove the file once you no longer need it)`);
     return 0;

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { existsSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpDir } from '../helpers/tmp.js';
 import { REPO_ROOT } from '../helpers/cli.js';
@@ -138,4 +138,13 @@ test('the old .keyprov/aws-records.json is imported once, then renamed; not over
   rmSync(awsEndpointPath(root));
   (await openAwsRecords(root)).close();
   assert.equal(readFileSync(awsEndpointPath(root), 'utf8'), `${ENDPOINT}\n`);
+});
+
+test('an old JSON file with a board record missing fields is a clear error; nothing half-imported', async (t) => {
+  const root = tmpDir(t);
+  mkdirSync(path.dirname(awsRecordsPath(root)), { recursive: true });
+  writeFileSync(awsRecordsPath(root), JSON.stringify({ version: 1, boards: { b1: board('b1'), b2: { thingName: 'lab-b2' } } }));
+  await assert.rejects(openAwsRecords(root), (e: Error & { code?: string }) => e.code === 'AWS_RECORDS_CORRUPT' && /aws-records\.json could not be imported/.test(e.message));
+  assert.deepEqual(boardIds(root), [], 'the import is one transaction');
+  assert.ok(existsSync(awsRecordsPath(root)), 'the file is kept');
 });

@@ -134,3 +134,28 @@ test('the verification certificate comes from src/pki/verification.ts when this 
   if (present) assert.equal(typeof (await loadCreateVerificationCertificate()), 'function');
   else await assert.rejects(loadCreateVerificationCertificate(), (e: { code?: string; hint?: string }) => e.code === 'AWS_VERIFICATION_UNAVAILABLE' && /sni-only/.test(e.hint ?? ''));
 });
+
+test('the first `keyprov aws` command imports the old aws-records.json into the state store and says so', async (t) => {
+  const { root, pki } = project(t);
+  const old = {
+    version: 1,
+    endpoint: 'a1b2-ats.iot.eu-west-1.amazonaws.com',
+    boards: {
+      b1: { thingName: 'lab-b1', thingArn: 'arn:aws:iot:eu-west-1:123456789012:thing/lab-b1', certificateArn: `arn:aws:iot:eu-west-1:123456789012:cert/${pki.deviceId}`, certificateId: pki.deviceId, policyName: 'keyprov-device', endpoint: 'a1b2-ats.iot.eu-west-1.amazonaws.com', updatedAt: '2026-01-01T00:00:00.000Z' },
+    },
+  };
+  writeFileSync(path.join(root, '.keyprov', 'aws-records.json'), JSON.stringify(old));
+  // No credentials: the deregistration itself fails, after the records were opened.
+  const r = await runCli(['aws', 'deregister', '--board', 'b1'], { cwd: root, env: NO_AWS });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /imported 1 board record\(s\) and the endpoint from \.keyprov\/aws-records\.json into the state store; renamed it to aws-records\.json\.imported/);
+  assert.ok(existsSync(path.join(root, '.keyprov', 'aws-records.json.imported')));
+  assert.equal(readFileSync(path.join(root, '.keyprov', 'aws-endpoint'), 'utf8'), 'a1b2-ats.iot.eu-west-1.amazonaws.com\n');
+  const raw = new Database(path.join(root, '.keyprov', 'keyprov.db'), { readonly: true });
+  assert.deepEqual(raw.prepare('SELECT board_id, certificate_id FROM aws_boards').all(), [{ board_id: 'b1', certificate_id: pki.deviceId }]);
+  raw.close();
+  // The dry run now reads the record from the store.
+  const d = await runCli(['aws', 'deregister', '--board', 'b1', '--dry-run'], { cwd: root, env: NO_AWS });
+  assert.equal(d.code, 0, d.stderr);
+  assert.match(d.stdout, /detach-policy --policy-name keyprov-device/);
+});

@@ -43,6 +43,14 @@ export function isDirectory(p: string): boolean {
   }
 }
 
+/**
+ * The account's AWS IoT data endpoint recorded by `keyprov aws register` (one line). The state
+ * store holds it too; this copy lets `keyprov render` read it without loading SQLite.
+ */
+export function awsEndpointPath(root: string): string {
+  return path.join(stateDir(root), 'aws-endpoint');
+}
+
 /** Canonical file names in the state folder, shared by capture, pki, render and the pipeline. */
 export function caFiles(root: string): { cert: string; key: string } {
   return { cert: path.join(stateDir(root), 'ca.pem'), key: path.join(stateDir(root), 'ca.key') };

@@ -9,7 +9,8 @@ import { boardFiles, caFiles } from '../project.js';
 import { exists } from '../util/fs-atomic.js';
 import { readCertificate, type LoadedCertificate } from './pem.js';
 import { registerDevice, type RegisterDeviceOptions, type RegisterDeviceResult, type RegistrationMode } from './register-device.js';
-import { awsRecordsPath, jsonFileAwsRecords, type AwsRecords } from './records.js';
+import type { AwsRecords } from './records.js';
+import { openAwsRecords } from './records-store.js';
 import { createIotClient } from './client.js';
 import type { IoTClient } from '@aws-sdk/client-iot';
 
@@ -66,13 +67,19 @@ export async function resolveBoardRegistration(i: BoardRegistrationInput): Promi
   };
 }
 
-/** The pipeline's AWS step: register one board from the project's config and state. */
+/** The pipeline's AWS step: register one board from the project's config and state, recorded in the state store. */
 export async function registerBoard(
   i: BoardRegistrationInput & { client?: IoTClient; records?: AwsRecords; log?: Logger; region?: string; profile?: string },
 ): Promise<RegisterDeviceResult> {
   const opts = await resolveBoardRegistration(i);
   const client = i.client ?? (await createIotClient({ config: i.config, region: i.region, profile: i.profile }));
-  return registerDevice({ ...opts, client, records: i.records ?? jsonFileAwsRecords(awsRecordsPath(i.projectRoot)), log: i.log });
+  if (i.records) return registerDevice({ ...opts, client, records: i.records, log: i.log });
+  const records = await openAwsRecords(i.projectRoot, i.log);
+  try {
+    return await registerDevice({ ...opts, client, records, log: i.log });
+  } finally {
+    records.close();
+  }
 }
 
 export async function readJsonFile(file: string, what: string): Promise<string> {

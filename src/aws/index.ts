@@ -6,6 +6,7 @@ export { deregisterDevice, planDeregister, type DeregisterOptions, type Deregist
 export { jitpTemplate, type JitpTemplateOptions } from './jitp-template.js';
 export { defaultPolicyDocument, DEFAULT_POLICY_NAME, THING_NAME_VARIABLE, type PolicyDocument } from './policy.js';
 export { jsonFileAwsRecords, awsRecordsPath, type AwsRecords, type BoardAwsRecord, type CaAwsRecord } from './records.js';
+export { sqliteAwsRecords, openAwsRecords, importJsonRecords, awsEndpointPath, type OpenedAwsRecords } from './records-store.js';
 export { mapAwsError } from './errors.js';
 export { readCertificate, parseCertificate, type LoadedCertificate } from './pem.js';
 export { formatPlan, cliCommand, type PlannedCall } from './dry-run.js';

@@ -1,6 +1,7 @@
-// What keyprov registered in AWS IoT, per board and for the CA. A JSON file in the state
-// folder for now (`.keyprov/aws-records.json`); the interface is what the rest of keyprov
-// uses, so moving it into the SQLite state store changes only the implementation.
+// What keyprov registered in AWS IoT, per board and for the CA. The interface is what the
+// rest of keyprov uses; the state store implements it (records-store.ts). The JSON file
+// implementation below is the format of keyprov's first versions (`.keyprov/aws-records.json`),
+// kept to import such a file once into the store.
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { stateDir } from '../project.js';
@@ -16,6 +17,8 @@ export interface BoardAwsRecord {
   /** The account's iot:Data-ATS endpoint, when keyprov looked it up. */
   endpoint?: string;
   region?: string;
+  /** When keyprov first recorded this board (the store keeps it across re-registrations). */
+  registeredAt?: string;
   updatedAt: string;
 }
 
@@ -25,7 +28,10 @@ export interface CaAwsRecord {
   mode: 'DEFAULT' | 'SNI_ONLY';
   autoRegistration: boolean;
   jitp: boolean;
+  /** As AWS IoT last reported it (ACTIVE, INACTIVE, ...). */
+  status?: string;
   region?: string;
+  registeredAt?: string;
   updatedAt: string;
 }
 
@@ -39,7 +45,7 @@ export interface AwsRecords {
   getEndpoint(): Promise<string | undefined>;
 }
 
-interface RecordsFile {
+export interface RecordsFile {
   version: 1;
   endpoint?: string;
   ca?: CaAwsRecord;
@@ -50,6 +56,23 @@ export function awsRecordsPath(root: string): string {
   return path.join(stateDir(root), 'aws-records.json');
 }
 
+/** The whole JSON file; undefined when it does not exist. */
+export async function readAwsRecordsFile(file: string): Promise<RecordsFile | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    const data = JSON.parse(text) as RecordsFile;
+    return { ...data, boards: data.boards ?? {} };
+  } catch {
+    throw new UsageError('AWS_RECORDS_CORRUPT', `${file} is not valid JSON`, { hint: 'fix or delete the file; `keyprov aws register` records the boards again from AWS' });
+  }
+}
+
 /** Changes to one file are serialized within the process (boards registered in parallel must not lose each other's records). */
 const queues = new Map<string, Promise<unknown>>();
 function serialized<T>(file: string, fn: () => Promise<T>): Promise<T> {
@@ -58,23 +81,9 @@ function serialized<T>(file: string, fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
-/** Records kept in one JSON file, rewritten atomically on every change. */
+/** Records kept in one JSON file, rewritten atomically on every change (the old format; see openAwsRecords). */
 export function jsonFileAwsRecords(file: string): AwsRecords {
-  const read = async (): Promise<RecordsFile> => {
-    let text: string;
-    try {
-      text = await fs.readFile(file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, boards: {} };
-      throw e;
-    }
-    try {
-      const data = JSON.parse(text) as RecordsFile;
-      return { ...data, boards: data.boards ?? {} };
-    } catch {
-      throw new UsageError('AWS_RECORDS_CORRUPT', `${file} is not valid JSON`, { hint: 'fix or delete the file; `keyprov aws register` rebuilds it from AWS' });
-    }
-  };
+  const read = async (): Promise<RecordsFile> => (await readAwsRecordsFile(file)) ?? { version: 1, boards: {} };
   const write = async (data: RecordsFile) => {
     await fs.mkdir(path.dirname(file), { recursive: true });
     await writeFileAtomic(file, JSON.stringify(data, null, 2) + '\n');

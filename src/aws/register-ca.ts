@@ -160,6 +160,7 @@ export async function registerCa(o: RegisterCaOptions): Promise<RegisterCaResult
     mode: certificateMode,
     autoRegistration,
     jitp,
+    status,
     ...(s.region ? { region: s.region } : {}),
     updatedAt: new Date().toISOString(),
   };

@@ -7,7 +7,7 @@ import { KeyprovError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { KeyprovConfig } from '../config/schema.js';
 import { resolveBoard } from '../config/boards.js';
-import { boardFiles, caFiles } from '../project.js';
+import { awsEndpointPath, boardFiles, caFiles } from '../project.js';
 import { writeIfChanged } from '../util/fs-atomic.js';
 import { loadTemplates, renderTemplate, BUILTIN_TEMPLATE_DIR } from './templates.js';
 import { withBanner, headerState } from './banner.js';
@@ -91,8 +91,13 @@ export async function renderHeaders(opts: RenderOptions): Promise<RenderResult> 
   }
 
   const cred = config?.credentials ?? {};
+  // credentials.endpoint wins; else the endpoint `keyprov aws register` looked up (a one-line
+  // file, so that this path never loads SQLite). The file is an input even while missing, so
+  // that its appearing invalidates the no-op stamp.
+  const endpointFile = cred.endpoint ? undefined : awsEndpointPath(root);
+  const recorded = endpointFile ? await readRecordedEndpoint(endpointFile) : undefined;
   const values = {
-    endpoint: cred.endpoint ?? '',
+    endpoint: cred.endpoint || recorded || '',
     thingName: board.thingName ?? board.id,
     mqttPort: cred.mqttPort ?? DEFAULT_MQTT_PORT,
     greengrassPort: cred.greengrassPort ?? DEFAULT_GREENGRASS_PORT,
@@ -106,12 +111,13 @@ export async function renderHeaders(opts: RenderOptions): Promise<RenderResult> 
     `CA: ${caFile ? rel(caFile) : 'none (JITR/JITP off)'}`,
     `private key: ${opts.importPrivateKeyFile ? `${rel(path.resolve(root, opts.importPrivateKeyFile))} (imported)` : 'none (generated and kept on the board)'}`,
     `board: ${board.id}`,
+    ...(recorded ? [`endpoint: ${rel(endpointFile!)} (recorded by keyprov aws register)`] : []),
   ];
 
   const { mode, dir } = target(opts, root, board.id);
   const templates = await loadTemplates(config?.render?.templates);
   const inputs = {
-    files: [certFile, ...(caFile ? [caFile] : []), ...(opts.importPrivateKeyFile ? [path.resolve(root, opts.importPrivateKeyFile)] : []), ...templates.map((t) => t.file)],
+    files: [certFile, ...(endpointFile ? [endpointFile] : []), ...(caFile ? [caFile] : []), ...(opts.importPrivateKeyFile ? [path.resolve(root, opts.importPrivateKeyFile)] : []), ...templates.map((t) => t.file)],
     dirs: [BUILTIN_TEMPLATE_DIR, ...(config?.render?.templates ? [config.render.templates] : [])],
   };
   const key = renderKey({ v: 1, templates: templates.map((t) => [t.file, t.builtin, t.source]), data, sources });
@@ -154,7 +160,7 @@ export async function renderHeaders(opts: RenderOptions): Promise<RenderResult> 
   const files: RenderedFile[] = [];
   // Said only when headers change, so that a no-op pre-build step stays silent.
   if (!opts.check && !values.endpoint && planned.some((p) => p.reason)) {
-    log.warn('credentials.endpoint is not set: clientcredentialMQTT_BROKER_ENDPOINT is "" and the board will not know where to connect');
+    log.warn('credentials.endpoint is not set and no endpoint is recorded: clientcredentialMQTT_BROKER_ENDPOINT is "" and the board will not know where to connect (set it, or run `keyprov aws register`)');
   }
   if (!opts.check && !opts.dryRun && planned.some((p) => p.reason)) await fs.mkdir(dir, { recursive: true });
   for (const p of planned) {
@@ -229,6 +235,25 @@ async function readIfExists(file: string): Promise<string | undefined> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
+}
+
+/** The endpoint recorded by AWS registration, or undefined when there is none. */
+async function readRecordedEndpoint(file: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  const endpoint = text.trim();
+  if (!endpoint) return undefined;
+  if (!/^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(endpoint)) {
+    throw new UsageError('RENDER_INPUT_INVALID', `${file} does not hold a host name: ${JSON.stringify(endpoint.slice(0, 80))}`, {
+      hint: 'delete it and run `keyprov aws register` again, or set credentials.endpoint',
+    });
+  }
+  return endpoint;
 }
 
 /** Read a PEM file as text and check that it holds only PEM blocks of the expected label. */

@@ -30,4 +30,41 @@ export const migrations: Migration[] = [
       CREATE INDEX certificates_by_key ON certificates (ca_fingerprint, public_key_fingerprint);
     `,
   },
+  {
+    version: 2,
+    name: 'AWS IoT registrations',
+    sql: `
+      CREATE TABLE aws_boards (
+        board_id TEXT PRIMARY KEY,
+        thing_name TEXT NOT NULL,
+        thing_arn TEXT NOT NULL,
+        certificate_arn TEXT NOT NULL,
+        certificate_id TEXT NOT NULL,           -- AWS IoT certificate ID: SHA-256 of the DER, lowercase hex
+        policy_name TEXT NOT NULL,
+        endpoint TEXT,                          -- iot:Data-ATS endpoint, when keyprov looked it up
+        region TEXT,
+        registered_at TEXT NOT NULL,            -- ISO 8601; kept when a board is registered again
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE aws_cas (
+        certificate_id TEXT PRIMARY KEY,        -- AWS IoT CA certificate ID (= SHA-256 of the CA DER)
+        certificate_arn TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,              -- SHA-256 of the CA certificate DER, hex (as certificates.ca_fingerprint)
+        status TEXT,                            -- ACTIVE, INACTIVE, ... as AWS last reported it
+        mode TEXT NOT NULL,                     -- DEFAULT or SNI_ONLY
+        auto_registration INTEGER NOT NULL,
+        jitp INTEGER NOT NULL,
+        region TEXT,
+        registered_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      -- The account's data endpoint (one row): what rendering uses when credentials.endpoint is empty.
+      CREATE TABLE aws_account (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        endpoint TEXT NOT NULL,
+        region TEXT,
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -9,6 +9,20 @@ import { tmpDir } from '../helpers/tmp.js';
 import { makeTestPki } from './fixtures.js';
 import { loadCreateVerificationCertificate } from '../../src/aws/verification-loader.js';
 import { REPO_ROOT } from '../helpers/cli.js';
+import Database from 'better-sqlite3';
+
+/** Nothing recorded: no AWS row in the state store (if there is one), no endpoint file, no JSON. */
+function assertNothingRecorded(root: string) {
+  const db = path.join(root, '.keyprov', 'keyprov.db');
+  if (existsSync(db)) {
+    const raw = new Database(db, { readonly: true });
+    const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'aws_%'").all() as { name: string }[];
+    for (const { name } of tables) assert.equal((raw.prepare(`SELECT count(*) AS n FROM ${name}`).get() as { n: number }).n, 0, `${name} is empty`);
+    raw.close();
+  }
+  assert.equal(existsSync(path.join(root, '.keyprov', 'aws-endpoint')), false);
+  assert.equal(existsSync(path.join(root, '.keyprov', 'aws-records.json')), false);
+}
 
 const NO_AWS = {
   AWS_ACCESS_KEY_ID: '',
@@ -42,7 +56,8 @@ test('aws register --dry-run prints the aws iot commands in order and calls noth
   assert.ok(lines[2]!.includes(`--certificate-pem file://${pki.deviceCert} --ca-certificate-pem file://${pki.caCert} --status PENDING_ACTIVATION`));
   assert.match(r.stdout, new RegExp(`update-certificate --certificate-id ${pki.deviceId} --new-status ACTIVE`));
   assert.match(r.stderr, /dry run: nothing is sent to AWS/);
-  assert.equal(existsSync(path.join(root, '.keyprov', 'aws-records.json')), false, 'nothing recorded');
+  assertNothingRecorded(root);
+  assert.equal(existsSync(path.join(root, '.keyprov', 'keyprov.db')), false, 'a dry run does not create the state store');
 
   // With the endpoint configured there is no lookup; --json gives the same commands as data.
   const { root: root2 } = project(t, 'pki: {}\n');
@@ -83,7 +98,7 @@ test('aws register without credentials: exit 2, plain words, no stack trace, not
   assert.match(r.stderr, /hint: .*aws sso login/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
   assert.doesNotMatch(r.stderr, /NodeVersionSupportWarning/);
-  assert.equal(existsSync(path.join(root, '.keyprov', 'aws-records.json')), false);
+  assertNothingRecorded(root);
 });
 
 test('bad input: no thing name, JITP template without role, bad region, overwriting a template', async (t) => {
@@ -118,4 +133,29 @@ test('the verification certificate comes from src/pki/verification.ts when this 
   const present = existsSync(path.join(REPO_ROOT, 'src', 'pki', 'verification.ts'));
   if (present) assert.equal(typeof (await loadCreateVerificationCertificate()), 'function');
   else await assert.rejects(loadCreateVerificationCertificate(), (e: { code?: string; hint?: string }) => e.code === 'AWS_VERIFICATION_UNAVAILABLE' && /sni-only/.test(e.hint ?? ''));
+});
+
+test('the first `keyprov aws` command imports the old aws-records.json into the state store and says so', async (t) => {
+  const { root, pki } = project(t);
+  const old = {
+    version: 1,
+    endpoint: 'a1b2-ats.iot.eu-west-1.amazonaws.com',
+    boards: {
+      b1: { thingName: 'lab-b1', thingArn: 'arn:aws:iot:eu-west-1:123456789012:thing/lab-b1', certificateArn: `arn:aws:iot:eu-west-1:123456789012:cert/${pki.deviceId}`, certificateId: pki.deviceId, policyName: 'keyprov-device', endpoint: 'a1b2-ats.iot.eu-west-1.amazonaws.com', updatedAt: '2026-01-01T00:00:00.000Z' },
+    },
+  };
+  writeFileSync(path.join(root, '.keyprov', 'aws-records.json'), JSON.stringify(old));
+  // No credentials: the deregistration itself fails, after the records were opened.
+  const r = await runCli(['aws', 'deregister', '--board', 'b1'], { cwd: root, env: NO_AWS });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /imported 1 board record\(s\) and the endpoint from \.keyprov\/aws-records\.json into the state store; renamed it to aws-records\.json\.imported/);
+  assert.ok(existsSync(path.join(root, '.keyprov', 'aws-records.json.imported')));
+  assert.equal(readFileSync(path.join(root, '.keyprov', 'aws-endpoint'), 'utf8'), 'a1b2-ats.iot.eu-west-1.amazonaws.com\n');
+  const raw = new Database(path.join(root, '.keyprov', 'keyprov.db'), { readonly: true });
+  assert.deepEqual(raw.prepare('SELECT board_id, certificate_id FROM aws_boards').all(), [{ board_id: 'b1', certificate_id: pki.deviceId }]);
+  raw.close();
+  // The dry run now reads the record from the store.
+  const d = await runCli(['aws', 'deregister', '--board', 'b1', '--dry-run'], { cwd: root, env: NO_AWS });
+  assert.equal(d.code, 0, d.stderr);
+  assert.match(d.stdout, /detach-policy --policy-name keyprov-device/);
 });

@@ -19,7 +19,7 @@ import { tmpDir } from '../helpers/tmp.js';
 import { memoryLogger } from '../../src/log.js';
 import { KeyprovError } from '../../src/errors.js';
 import { deregisterDevice } from '../../src/aws/deregister.js';
-import { jsonFileAwsRecords, awsRecordsPath } from '../../src/aws/records.js';
+import { openAwsRecords } from '../../src/aws/records-store.js';
 import { callLog, useFakeAwsEnv } from './fixtures.js';
 
 useFakeAwsEnv();
@@ -31,7 +31,8 @@ const CERT_ID = 'a'.repeat(64);
 const CERT_ARN = `arn:aws:iot:eu-west-1:123456789012:cert/${CERT_ID}`;
 
 async function recorded(t: { after(fn: () => void): void }) {
-  const records = jsonFileAwsRecords(awsRecordsPath(tmpDir(t)));
+  const records = await openAwsRecords(tmpDir(t)); // the state store, as the CLI uses
+  t.after(() => records.close());
   await records.putBoard('b1', {
     thingName: THING,
     thingArn: `arn:aws:iot:eu-west-1:123456789012:thing/${THING}`,

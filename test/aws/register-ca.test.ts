@@ -16,7 +16,7 @@ import { KeyprovError } from '../../src/errors.js';
 import { registerCa, type CreateVerificationCertificate } from '../../src/aws/register-ca.js';
 import { jitpTemplate } from '../../src/aws/jitp-template.js';
 import { readCertificate } from '../../src/aws/pem.js';
-import { jsonFileAwsRecords, awsRecordsPath } from '../../src/aws/records.js';
+import { openAwsRecords } from '../../src/aws/records-store.js';
 import { callLog, makeTestPki, pem, useFakeAwsEnv } from './fixtures.js';
 
 useFakeAwsEnv();
@@ -37,7 +37,8 @@ async function setup(t: { after(fn: () => void): void }) {
     seen.push(o.registrationCode);
     return { certificatePem: VERIFICATION_PEM, caCertificatePem: pem(pki.caCert) };
   };
-  const records = jsonFileAwsRecords(awsRecordsPath(root));
+  const records = await openAwsRecords(root); // what the CLI uses
+  t.after(() => records.close());
   const base = {
     client: new IoTClient({}),
     caCertificate: await readCertificate(pki.caCert, 'CA certificate', ''),
@@ -66,6 +67,10 @@ test('register-ca: registration code, verification certificate, RegisterCACertif
   const rec = await records.getCa();
   assert.equal(rec?.certificateArn, caArn);
   assert.equal(rec?.mode, 'DEFAULT');
+  assert.equal(rec?.status, 'ACTIVE');
+  // The store's fingerprint column is the CA's SHA-256 as openssl computes it.
+  const row = records.db.prepare('SELECT fingerprint, status FROM aws_cas WHERE certificate_id = ?').get(pki.caId) as { fingerprint: string; status: string };
+  assert.deepEqual(row, { fingerprint: pki.caId, status: 'ACTIVE' });
 });
 
 test('register-ca with a JITP template: auto-registration on, template and role sent', async (t) => {

@@ -1,7 +1,7 @@
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   IoTClient,
@@ -28,7 +28,8 @@ import { KeyprovError } from '../../src/errors.js';
 import { registerDevice } from '../../src/aws/register-device.js';
 import { readCertificate } from '../../src/aws/pem.js';
 import { registerBoard, resolveBoardRegistration } from '../../src/aws/board.js';
-import { jsonFileAwsRecords, awsRecordsPath } from '../../src/aws/records.js';
+import { awsRecordsPath } from '../../src/aws/records.js';
+import { openAwsRecords } from '../../src/aws/records-store.js';
 import { callLog, makeTestPki, pem, useFakeAwsEnv } from './fixtures.js';
 
 useFakeAwsEnv();
@@ -45,7 +46,8 @@ async function setup(t: { after(fn: () => void): void }) {
   const root = tmpDir(t);
   const pki = makeTestPki(root);
   const log = memoryLogger();
-  const records = jsonFileAwsRecords(awsRecordsPath(root));
+  const records = await openAwsRecords(root); // what the CLI and the pipeline use
+  t.after(() => records.close());
   const base = {
     client: new IoTClient({}),
     boardId: 'b1',
@@ -60,7 +62,7 @@ async function setup(t: { after(fn: () => void): void }) {
 }
 
 test('first registration: endpoint, thing, certificate, policy, attachments, activation, in that order', async (t) => {
-  const { root, pki, log, base, certArn } = await setup(t);
+  const { root, pki, log, base, certArn, records } = await setup(t);
   iot.on(DescribeEndpointCommand).resolves({ endpointAddress: ENDPOINT });
   iot.on(DescribeThingCommand).rejects(notFound('thing'));
   iot.on(CreateThingCommand).resolves({ thingName: THING, thingArn: THING_ARN });
@@ -95,11 +97,13 @@ test('first registration: endpoint, thing, certificate, policy, attachments, act
   assert.match(log.text(), /registered with AWS IoT \(6 changes\)/);
 
   // Recorded for later steps (render reads the endpoint, deregister the certificate).
-  const saved = JSON.parse(readFileSync(path.join(root, '.keyprov', 'aws-records.json'), 'utf8'));
-  assert.equal(saved.endpoint, ENDPOINT);
+  const row = records.db.prepare('SELECT * FROM aws_boards WHERE board_id = ?').get('b1') as Record<string, unknown>;
+  assert.equal((records.db.prepare('SELECT endpoint FROM aws_account').get() as { endpoint: string }).endpoint, ENDPOINT);
+  assert.equal(readFileSync(path.join(root, '.keyprov', 'aws-endpoint'), 'utf8'), ENDPOINT + '\n', 'mirrored for keyprov render');
+  assert.equal(row.registered_at, row.updated_at);
   assert.deepEqual(
-    { ...saved.boards.b1, updatedAt: undefined },
-    { thingName: THING, thingArn: THING_ARN, certificateArn: certArn, certificateId: pki.deviceId, policyName: 'keyprov-device', endpoint: ENDPOINT, region: 'eu-west-1', updatedAt: undefined },
+    { ...row, registered_at: undefined, updated_at: undefined },
+    { board_id: 'b1', thing_name: THING, thing_arn: THING_ARN, certificate_arn: certArn, certificate_id: pki.deviceId, policy_name: 'keyprov-device', endpoint: ENDPOINT, region: 'eu-west-1', registered_at: undefined, updated_at: undefined },
   );
 });
 
@@ -232,6 +236,10 @@ test('registerBoard (the pipeline step): inputs from the config and the state fo
   assert.deepEqual(callLog(iot)[3]![1], { certificatePem: pem(pki.deviceCert), caCertificatePem: pem(pki.caCert), status: 'PENDING_ACTIVATION' });
   assert.equal(r.thingName, THING);
   assert.equal(r.policyName, 'lab-policy');
-  assert.equal((await jsonFileAwsRecords(awsRecordsPath(root)).getBoard('b1'))?.certificateId, pki.deviceId);
+  // Recorded in the state store, not in the old JSON file.
+  const stored = await openAwsRecords(root);
+  assert.equal((await stored.getBoard('b1'))?.certificateId, pki.deviceId);
+  stored.close();
+  assert.equal(existsSync(awsRecordsPath(root)), false);
   await assert.rejects(resolveBoardRegistration({ projectRoot: root, config, thingName: 'lab b1' }), (e: KeyprovError) => e.code === 'AWS_THING_NAME_INVALID' && e.exitCode === 2);
 });

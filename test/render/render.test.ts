@@ -170,8 +170,10 @@ test('clear errors: missing certificate, bad Wi-Fi security, in-place without a 
   assert.ok(!existsSync(path.join(dir, 'gen')), 'nothing written on bad input');
 });
 
-test('the render path loads no x509, serialport, tree-sitter or sqlite, and no config parsing or Handlebars when nothing changed', async (t) => {
-  const dir = project(t);
+test('the render path loads no x509, serialport, tree-sitter, sqlite or AWS SDK, and no config parsing or Handlebars when nothing changed', async (t) => {
+  // The endpoint comes from AWS registration's record: reading it must not load the store either.
+  const dir = project(t, 'credentials:\n  thingName: lab-1\n');
+  writeTree(dir, { '.keyprov/aws-endpoint': 'a1b2-ats.iot.eu-west-1.amazonaws.com\n' });
   const record = path.join(dir, 'loaded.txt');
   // Records every module the CLI loads (ESM through a resolve hook, CommonJS from the require cache).
   writeFileSync(
@@ -191,7 +193,8 @@ process.on('exit', () => appendFileSync(${JSON.stringify(record)}, Object.keys(c
   const first = readFileSync(record, 'utf8');
   assert.match(first, /handlebars/, 'the recorder sees what is loaded');
   assert.match(first, /dist\/render\/render\.js/);
-  for (const heavy of [/@peculiar\/x509/, /serialport/, /tree-sitter/, /better-sqlite3/]) assert.doesNotMatch(first, heavy);
+  for (const heavy of [/@peculiar\/x509/, /serialport/, /tree-sitter/, /better-sqlite3/, /@aws-sdk/, /dist\/store\//, /dist\/aws\//]) assert.doesNotMatch(first, heavy);
+  assert.match(readFileSync(path.join(dir, 'gen', CRED), 'utf8'), /ENDPOINT\s+"a1b2-ats\.iot\.eu-west-1\.amazonaws\.com"/);
   rmSync(record);
   assert.equal((await run()).code, 0);
   const second = readFileSync(record, 'utf8');
@@ -238,4 +241,43 @@ test('per-board rendering: {{id}} in render.outDir and the thing name, --board r
     assert.match(readFileSync(path.join(dir, 'gen', id, CRED), 'utf8'), new RegExp(`IOT_THING_NAME "${thing}"`));
     assert.match(readFileSync(path.join(dir, 'gen', id, KEYS), 'utf8'), new RegExp(readFileSync(path.join(dir, `.keyprov/boards/${id}/device-cert.pem`), 'utf8').split('\n')[1]!.replace(/[+/]/g, '\\$&')));
   }
+});
+
+test('the endpoint recorded by `keyprov aws register` fills an empty credentials.endpoint; a configured one wins', async (t) => {
+  const dir = project(t, 'credentials:\n  thingName: lab-1\n');
+  const recorded = path.join(dir, '.keyprov', 'aws-endpoint');
+  const cred = () => readFileSync(path.join(dir, 'gen', CRED), 'utf8');
+  const first = await render(dir);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(cred(), /#define clientcredentialMQTT_BROKER_ENDPOINT\s+""/);
+  assert.match(first.stderr, /no endpoint is recorded/);
+
+  // Recorded after a first render: the no-op stamp must notice the new file.
+  writeTree(dir, { '.keyprov/aws-endpoint': 'a1b2-ats.iot.eu-west-1.amazonaws.com\n' });
+  const second = await render(dir);
+  assert.match(second.stderr, /wrote .*aws_clientcredential\.h \(inputs changed\)/);
+  assert.doesNotMatch(second.stderr, /no endpoint is recorded/);
+  assert.match(cred(), /#define clientcredentialMQTT_BROKER_ENDPOINT\s+"a1b2-ats\.iot\.eu-west-1\.amazonaws\.com"/);
+  assert.match(cred(), /endpoint: \.keyprov\/aws-endpoint \(recorded by keyprov aws register\)/);
+  assert.match((await render(dir)).stderr, /headers up to date/);
+  writeFileSync(recorded, 'z9-ats.iot.us-east-1.amazonaws.com\n');
+  assert.equal((await render(dir)).code, 0);
+  assert.match(cred(), /ENDPOINT\s+"z9-ats\.iot\.us-east-1\.amazonaws\.com"/);
+
+  // credentials.endpoint set: it wins, and the recorded file is no longer an input.
+  writeFileSync(path.join(dir, 'keyprov.config.yaml'), 'credentials:\n  thingName: lab-1\n  endpoint: broker.example\n');
+  assert.equal((await render(dir)).code, 0);
+  assert.match(cred(), /ENDPOINT\s+"broker\.example"/);
+  assert.doesNotMatch(cred(), /aws-endpoint/);
+  writeFileSync(recorded, 'other-ats.iot.us-east-1.amazonaws.com\n');
+  assert.match((await render(dir)).stderr, /headers up to date/);
+  assert.match(cred(), /ENDPOINT\s+"broker\.example"/);
+
+  // A damaged record is a clear error, not a header with garbage in it.
+  writeFileSync(recorded, 'evil"; system("x');
+  await assert.rejects(
+    renderHeaders({ projectRoot: dir, certificateFile: path.join(dir, 'dev.pem'), outDir: path.join(dir, 'gen2'), log: memoryLogger() }),
+    (e: Error & { code?: string; hint?: string }) => e.code === 'RENDER_INPUT_INVALID' && /aws register/.test(e.hint ?? ''),
+  );
+  assert.ok(!existsSync(path.join(dir, 'gen2')), 'nothing written');
 });

@@ -9,7 +9,9 @@ import { writeFileAtomic, exists } from '../../util/fs-atomic.js';
 import { createIotClient, resolveRegion } from '../../aws/client.js';
 import { readCertificate } from '../../aws/pem.js';
 import { readJsonFile, resolveBoardRegistration } from '../../aws/board.js';
-import { awsRecordsPath, jsonFileAwsRecords } from '../../aws/records.js';
+import { awsRecordsPath, jsonFileAwsRecords, type AwsRecords } from '../../aws/records.js';
+import { awsEndpointPath, openAwsRecords, sqliteAwsRecords } from '../../aws/records-store.js';
+import { openStore, storePath } from '../../store/db.js';
 import { formatPlan, type PlannedCall } from '../../aws/dry-run.js';
 import { planRegisterDevice, registerDevice, type RegistrationMode } from '../../aws/register-device.js';
 import { planRegisterCa, registerCa, validateJitp, type JitpSettings } from '../../aws/register-ca.js';
@@ -35,10 +37,30 @@ async function setup(ctx: CommandContext, argv: AwsArgs) {
   return {
     config,
     root,
-    records: jsonFileAwsRecords(awsRecordsPath(root)),
     cli: { region, profile },
     client: () => createIotClient({ region, profile, config, env: ctx.env }),
   };
+}
+
+/** Runs `fn` with the project's AWS records (the state store), closed afterwards. */
+async function withRecords<T>(ctx: CommandContext, root: string, fn: (records: AwsRecords) => Promise<T>): Promise<T> {
+  const records = await openAwsRecords(root, ctx.log);
+  try {
+    return await fn(records);
+  } finally {
+    records.close();
+  }
+}
+
+/** A dry run reads what is recorded but creates, imports and renames nothing. */
+async function withRecordsReadOnly<T>(root: string, fn: (records: AwsRecords | undefined) => Promise<T>): Promise<T> {
+  if (!(await exists(storePath(root)))) return fn((await exists(awsRecordsPath(root))) ? jsonFileAwsRecords(awsRecordsPath(root)) : undefined);
+  const db = openStore(storePath(root));
+  try {
+    return await fn(sqliteAwsRecords(db));
+  } finally {
+    db.close();
+  }
 }
 
 function dryRunResult(ctx: CommandContext, plan: PlannedCall[], cli: { region?: string; profile?: string }): CommandResult {
@@ -52,7 +74,7 @@ function modeOf(argv: AwsArgs, config: KeyprovConfig | undefined): RegistrationM
 }
 
 export async function registerCaCommand(ctx: CommandContext, argv: AwsArgs & { allowAutoRegistration?: boolean; jitpTemplate?: string; roleArn?: string }): Promise<CommandResult> {
-  const { config, root, records, cli, client } = await setup(ctx, argv);
+  const { config, root, cli, client } = await setup(ctx, argv);
   const caFile = argv.caCert ?? config?.pki?.ca?.cert ?? caFiles(root).cert;
   const ca = await readCertificate(caFile, 'CA certificate', 'create the lab CA first, set pki.ca.cert, or pass --ca-cert FILE');
   const mode = modeOf(argv, config);
@@ -71,8 +93,9 @@ export async function registerCaCommand(ctx: CommandContext, argv: AwsArgs & { a
   const allowAutoRegistration = argv.allowAutoRegistration ?? config?.aws?.allowAutoRegistration ?? false;
   if (ctx.dryRun) return dryRunResult(ctx, planRegisterCa({ caCertificate: ca, mode, allowAutoRegistration, jitp, jitpTemplateFile: templateFile }), cli);
 
-  const result = await registerCa({
-    client: await client(),
+  const iot = await client();
+  const result = await withRecords(ctx, root, async (records) => registerCa({
+    client: iot,
     caCertificate: ca,
     mode,
     allowAutoRegistration,
@@ -83,12 +106,12 @@ export async function registerCaCommand(ctx: CommandContext, argv: AwsArgs & { a
     config,
     records,
     log: ctx.log,
-  });
+  }));
   return { data: { ...result } };
 }
 
 export async function registerCommand(ctx: CommandContext, argv: AwsArgs): Promise<CommandResult> {
-  const { config, root, records, cli, client } = await setup(ctx, argv);
+  const { config, root, cli, client } = await setup(ctx, argv);
   const opts = await resolveBoardRegistration({
     projectRoot: root,
     config,
@@ -101,8 +124,9 @@ export async function registerCommand(ctx: CommandContext, argv: AwsArgs): Promi
   });
   if (ctx.dryRun) return dryRunResult(ctx, planRegisterDevice(opts), cli);
   ctx.log.info(`registering board ${opts.boardId} as thing ${opts.thingName}`);
-  const result = await registerDevice({ ...opts, client: await client(), records, log: ctx.log });
-  if (result.endpoint) ctx.log.info(`endpoint ${result.endpoint} recorded in ${awsRecordsPath(root)} for clientcredentialMQTT_BROKER_ENDPOINT`);
+  const iot = await client();
+  const result = await withRecords(ctx, root, async (records) => registerDevice({ ...opts, client: iot, records, log: ctx.log }));
+  if (result.endpoint) ctx.log.info(`endpoint ${result.endpoint} recorded (${awsEndpointPath(root)}): keyprov render uses it for clientcredentialMQTT_BROKER_ENDPOINT`);
   return { data: { ...result } };
 }
 
@@ -131,21 +155,24 @@ export async function jitpTemplateCommand(ctx: CommandContext, argv: AwsArgs & {
 }
 
 export async function deregisterCommand(ctx: CommandContext, argv: AwsArgs): Promise<CommandResult> {
-  const { config, root, records, cli, client } = await setup(ctx, argv);
+  const { config, root, cli, client } = await setup(ctx, argv);
   const board = resolveBoard(config, argv.board);
-  const rec = await records.getBoard(board.id);
-  const thingName = argv.thingName ?? rec?.thingName ?? board.thingName;
-  let certificateId = argv.cert ? undefined : rec?.certificateId;
-  if (!certificateId) {
-    const file = argv.cert ?? boardFiles(root, board.id).certificate;
-    if (argv.cert || (await exists(file))) certificateId = (await readCertificate(file, 'device certificate', 'pass --cert FILE')).id;
-  }
-  if (!thingName || !certificateId) {
-    throw new UsageError('AWS_NOT_REGISTERED', `nothing is recorded for board ${board.id}, and no ${!thingName ? 'thing name' : 'certificate'} was found`, {
-      hint: 'pass --thing-name and --cert FILE',
-    });
-  }
-  if (ctx.dryRun) return dryRunResult(ctx, planDeregister({ thingName, certificateId, policyNames: rec ? [rec.policyName] : undefined }), cli);
-  const result = await deregisterDevice({ client: await client(), boardId: board.id, thingName, certificateId, records, log: ctx.log });
-  return { data: { ...result } };
+  const deregister = async (records: AwsRecords | undefined): Promise<CommandResult> => {
+    const rec = await records?.getBoard(board.id);
+    const thingName = argv.thingName ?? rec?.thingName ?? board.thingName;
+    let certificateId = argv.cert ? undefined : rec?.certificateId;
+    if (!certificateId) {
+      const file = argv.cert ?? boardFiles(root, board.id).certificate;
+      if (argv.cert || (await exists(file))) certificateId = (await readCertificate(file, 'device certificate', 'pass --cert FILE')).id;
+    }
+    if (!thingName || !certificateId) {
+      throw new UsageError('AWS_NOT_REGISTERED', `nothing is recorded for board ${board.id}, and no ${!thingName ? 'thing name' : 'certificate'} was found`, {
+        hint: 'pass --thing-name and --cert FILE',
+      });
+    }
+    if (ctx.dryRun) return dryRunResult(ctx, planDeregister({ thingName, certificateId, policyNames: rec ? [rec.policyName] : undefined }), cli);
+    const result = await deregisterDevice({ client: await client(), boardId: board.id, thingName, certificateId, records, log: ctx.log });
+    return { data: { ...result } };
+  };
+  return ctx.dryRun ? withRecordsReadOnly(root, deregister) : withRecords(ctx, root, deregister);
 }

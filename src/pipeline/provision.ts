@@ -373,13 +373,8 @@ function steps(): Step<Run>[] {
         if (run.opts.dryRun) return ctl.skip('dry run: `keyprov aws register --dry-run` prints the AWS calls');
         const { registerBoard } = await import('../aws/board.js');
         const reg = await registerBoard({ projectRoot: run.root, config: run.cfg, boardId: run.board.id, thingName: run.thingName, log: run.opts.log });
-        // The endpoint was just looked up (credentials.endpoint is empty): render again so
-        // that the credential build gets it in clientcredentialMQTT_BROKER_ENDPOINT.
-        if (reg.endpoint) {
-          const { renderHeaders } = await import('../render/render.js');
-          await renderHeaders({ projectRoot: run.root, config: run.cfg, boardId: run.board.id, log: run.opts.log });
-        }
-        ctl.detail(`thing ${run.thingName} registered with AWS IoT${reg.endpoint ? `; endpoint ${reg.endpoint} rendered` : ''}`);
+        // Before `render`, so an endpoint looked up here (credentials.endpoint empty) reaches the headers.
+        ctl.detail(`thing ${run.thingName} registered with AWS IoT${reg.endpoint ? `; endpoint ${reg.endpoint}` : ''}`);
       },
     },
     {

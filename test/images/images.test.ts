@@ -148,6 +148,33 @@ describe('keyprov images: per-board images for three virtual boards', () => {
     t.diagnostic(line);
   });
 
+  test('a failing board does not stop the others; a certificate for another key is refused', async () => {
+    const files = boardFiles(root, 'lab-3');
+    const captured = readFileSync(files.publicKeyDer);
+    const { generateKeyPairSync } = await import('node:crypto');
+    writeFileSync(files.publicKeyDer, generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' }));
+    const config = readFileSync(path.join(root, 'keyprov.config.yaml'), 'utf8');
+    // lab-2's build fails (as a real compiler error would), the others build.
+    writeFileSync(path.join(root, 'keyprov-fail.config.yaml'), config.replace(/  command: .*/, `  command: 'if [ "$KEYPROV_BOARD" = lab-2 ]; then echo "error: lab-2 does not build" >&2; exit 7; fi; make -s -C firmware'`));
+    try {
+      const r = await runCli(['--config', 'keyprov-fail.config.yaml', 'images', '--out', 'dist-fail', '--json'], { cwd: root, timeoutMs: 180_000 });
+      assert.equal(r.code, 3, r.stderr);
+      const res = JSON.parse(r.stdout);
+      assert.deepEqual(res.boards.map((b: { board: string }) => b.board), ['lab-1']);
+      const failed = Object.fromEntries(res.failed.map((f: { board: string; code: string; message: string }) => [f.board, f]));
+      assert.equal(failed['lab-2'].code, 'TOOL_FAILED');
+      assert.match(failed['lab-2'].message, /exit 7/);
+      assert.equal(failed['lab-3'].code, 'IMAGES_KEY_MISMATCH');
+      assert.match(r.stderr, /lab-3: .*device-cert\.pem is not for the key captured from board "lab-3"/);
+      const top = JSON.parse(readFileSync(path.join(root, 'dist-fail', 'manifest.json'), 'utf8'));
+      assert.deepEqual(top.failed.map((f: { board: string }) => f.board).sort(), ['lab-2', 'lab-3']);
+      assert.ok(existsSync(path.join(root, 'dist-fail', 'lab-1', 'vboard-firmware')));
+      assert.ok(!existsSync(path.join(root, 'dist-fail', 'lab-2')));
+    } finally {
+      writeFileSync(files.publicKeyDer, captured);
+    }
+  });
+
   test('--boards with a board that has no certificate is refused before anything is built', async () => {
     const r = await runCli(['images', '--boards', 'lab-1,lab-4', '--out', 'dist2'], { cwd: root });
     assert.equal(r.code, 2, r.stderr);

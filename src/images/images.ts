@@ -205,6 +205,7 @@ async function buildBoard(id: string, o: BoardJob): Promise<BoardManifest | unde
   const rendered = await renderHeaders({ projectRoot: root, config, boardId: id, outDir: generatedDir, dryRun: o.dryRun, log });
   const env = { ...config.build?.env, KEYPROV_BUILD_DIR: buildDir, KEYPROV_GENERATED_DIR: generatedDir, KEYPROV_CFLAGS: o.cflags.join(' ') };
   const logFile = path.join(buildDir, 'build.log');
+  (o.dryRun ? log.info.bind(log) : log.debug.bind(log))(`${id}: ${Object.entries(env).filter(([k]) => k.startsWith('KEYPROV_')).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   if (!o.dryRun) await fs.mkdir(buildDir, { recursive: true });
   const b = await runBuild({
     // build.image names the default build's output; this build's image is checked below.

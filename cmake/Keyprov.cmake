@@ -92,6 +92,12 @@ function(keyprov_credentials)
   # exist at configure time; DEPENDS has the ones that did.
   set(_stamp "${_out}/keyprov.stamp")
   set(_depfile "${_out}/keyprov-stamp.d")
+  # CMP0116 NEW: Ninja gets the depfile's absolute paths mapped to its own; set for this
+  # command only (a function's policy changes would otherwise reach the caller).
+  cmake_policy(PUSH)
+  if(POLICY CMP0116)
+    cmake_policy(SET CMP0116 NEW)
+  endif()
   add_custom_command(
     OUTPUT "${_stamp}"
     BYPRODUCTS ${_headers}
@@ -102,6 +108,7 @@ function(keyprov_credentials)
     WORKING_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}"
     COMMENT "keyprov: rendering credential headers into ${_out}"
     VERBATIM)
+  cmake_policy(POP)
   add_custom_target(keyprov_credentials_${_name} DEPENDS "${_stamp}")
   add_dependencies(${KP_TARGET} keyprov_credentials_${_name})
   target_include_directories(${KP_TARGET} BEFORE PRIVATE "${_out}")

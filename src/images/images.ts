@@ -106,11 +106,17 @@ export async function buildImages(opts: ImagesOptions): Promise<ImagesResult> {
   const done: BoardManifest[] = [];
   const failed: ImagesResult['failed'] = [];
   const queue = [...boards];
+  let tail: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
   await Promise.all(
     Array.from({ length: jobs }, async () => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
         try {
-          const m = await buildBoard(id, { ...opts, outDir, buildRoot, imageRel, cflags, tools });
+          const m = await buildBoard(id, { ...opts, outDir, buildRoot, imageRel, cflags, tools, oneAtATime });
           if (m) done.push(m);
         } catch (e) {
           const err = e as KeyprovError;
@@ -184,6 +190,8 @@ interface BoardJob extends ImagesOptions {
   imageRel: string;
   cflags: string[];
   tools: ToolVersions;
+  /** Renders run one at a time: they share the render cache in .keyprov/ (read-modify-write). */
+  oneAtATime: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 async function buildBoard(id: string, o: BoardJob): Promise<BoardManifest | undefined> {
@@ -202,7 +210,7 @@ async function buildBoard(id: string, o: BoardJob): Promise<BoardManifest | unde
   }
   const buildDir = path.join(o.buildRoot, id);
   const generatedDir = path.join(buildDir, 'generated');
-  const rendered = await renderHeaders({ projectRoot: root, config, boardId: id, outDir: generatedDir, dryRun: o.dryRun, log });
+  const rendered = await o.oneAtATime(() => renderHeaders({ projectRoot: root, config, boardId: id, outDir: generatedDir, dryRun: o.dryRun, log }));
   const env = { ...config.build?.env, KEYPROV_BUILD_DIR: buildDir, KEYPROV_GENERATED_DIR: generatedDir, KEYPROV_CFLAGS: o.cflags.join(' ') };
   const logFile = path.join(buildDir, 'build.log');
   (o.dryRun ? log.info.bind(log) : log.debug.bind(log))(`${id}: ${Object.entries(env).filter(([k]) => k.startsWith('KEYPROV_')).map(([k, v]) => `${k}=${v}`).join(' ')}`);

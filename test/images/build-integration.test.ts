@@ -3,7 +3,7 @@
 // compiler; a new certificate recompiles only the objects whose sources include the
 // credential headers (found here by reading the sources, not from keyprov).
 import assert from 'node:assert/strict';
-import { execFile as execFileCb } from 'node:child_process';
+import { execFile as execFileCb, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -139,6 +139,23 @@ describe('make and CMake pre-build integration', () => {
     assert.deepEqual(changed(t1, objectTimes(objs, '.c.o')), includers('aws_clientcredential_keys.h'));
     const fourth = await cmakeBuild();
     assert.doesNotMatch(fourth.stdout, /Building C object|rendering/, fourth.stdout);
+  });
+
+  const hasNinja = spawnSync('ninja', ['--version']).status === 0;
+  test('CMake (Ninja): no work after a build; a new certificate re-renders and recompiles only the includers', { skip: !hasNinja && 'ninja is not installed' }, async (t) => {
+    const p = await project(t);
+    const build = tmpDir(t, 'keyprov-ninja-');
+    await execFile('cmake', ['-S', VBOARD_DIR, '-B', build, '-G', 'Ninja', '-DKEYPROV_RENDER=ON', `-DKEYPROV_BOARD=${BOARD}`, `-DKEYPROV_CONFIG=${p.config}`, `-DKEYPROV_COMMAND=${process.execPath};${KEYPROV_BIN}`]);
+    await execFile('ninja', ['-C', build]);
+    assert.match((await execFile('ninja', ['-C', build, '-n'])).stdout, /no work to do/);
+    const objs = path.join(build, 'CMakeFiles', 'vboard-firmware.dir', 'src');
+    const t1 = objectTimes(objs, '.c.o');
+    await sleep(1100);
+    await p.issue();
+    const again = await execFile('ninja', ['-C', build]);
+    assert.match(again.stdout, /rendering credential headers/);
+    assert.deepEqual(changed(t1, objectTimes(objs, '.c.o')), includers('aws_clientcredential_keys.h'));
+    assert.match((await execFile('ninja', ['-C', build, '-n'])).stdout, /no work to do/);
   });
 
   test('CMake: a missing certificate fails the build with keyprov\'s message, and is tracked once issued', async (t) => {

@@ -91,10 +91,11 @@ async function printInputs(ctx: CommandContext, root: string, configFile: string
 /** A make-format depfile: `<target>: <inputs>`, plus an empty rule per input (a deleted input
  *  then re-runs the render, which names it, instead of make failing with "No rule").
  *  Always rewritten (new mtime): keyprov.mk includes it as a makefile whose target is itself,
- *  and make compares its mtime with the inputs'. CMake names its stamp as the target. */
+ *  and make compares its mtime with the inputs'. CMake names its stamp as the target.
+ *  No comment line: Ninja's depfile parser does not accept one. */
 async function writeDepfile(file: string, target: string, inputs: string[]): Promise<void> {
   const esc = (p: string) => p.replace(/([ #\\])/g, '\\$1').replace(/\$/g, '$$$$');
-  const text = `# Written by keyprov render --depfile: what the credential headers are made from.\n${esc(target)}: ${inputs.map(esc).join(' \\\n  ')}\n` + inputs.map((i) => `${esc(i)}:\n`).join('');
+  const text = `${esc(target)}: ${inputs.map(esc).join(' \\\n  ')}\n` + inputs.map((i) => `${esc(i)}:\n`).join('');
   await mkdir(path.dirname(file), { recursive: true });
   await writeFileAtomic(file, text);
 }

@@ -88,17 +88,25 @@ export async function buildImages(opts: ImagesOptions): Promise<ImagesResult> {
   // Once for all boards: the switch becomes `#ifndef NAME / #define NAME 0` (safe to commit),
   // and each build gets the phase as -D.
   const fw = config.firmware;
-  const guard = await applyPhase({
-    projectRoot: root,
-    sources: fw?.provisioningSource ? [fw.provisioningSource].flat() : undefined,
-    searchRoot: fw?.root ?? root,
-    macros: fw?.macros,
-    phase: 'credential',
-    mode: 'guard',
-    dryRun: opts.dryRun,
-    log,
-  });
-  const cflags = guard.cflags;
+  let cflags: string[] = [];
+  try {
+    const guard = await applyPhase({
+      projectRoot: root,
+      sources: fw?.provisioningSource ? [fw.provisioningSource].flat() : undefined,
+      searchRoot: fw?.root ?? root,
+      macros: fw?.macros,
+      phase: 'credential',
+      mode: 'guard',
+      dryRun: opts.dryRun,
+      log,
+    });
+    cflags = guard.cflags;
+  } catch (e) {
+    // A firmware without developer-mode key provisioning has no switch to set: its images
+    // are credential images anyway. Anything else (ambiguous, a pending keygen patch) stops here.
+    if ((e as KeyprovError).code !== 'PATCH_DEFINITION_NOT_FOUND') throw e;
+    log.warn(`no keygen switch found (${(e as Error).message}); building without a phase definition`);
+  }
   const tools = await toolVersions(build.command, build.cwd ?? root, opts);
 
   const jobs = Math.max(1, Math.min(opts.jobs ?? os.cpus().length, boards.length));

@@ -250,8 +250,8 @@ export const commands: CommandSpec[] = [
       y
         .option('boards', { type: 'string', default: 'all', describe: 'all (every board with .keyprov/boards/<id>/device-cert.pem) or a comma-separated list of board ids' })
         .option('jobs', { type: 'number', describe: 'Builds to run at once (default: the number of CPUs, at most the number of boards)' })
-        .option('out', { type: 'string', default: 'dist', describe: 'Where the images and manifests go: <out>/<board>/<image>, <out>/<board>/manifest.json, <out>/manifest.json' })
-        .option('build-dir', { type: 'string', default: 'build', describe: 'Per-board build folders: <build-dir>/<board> (headers in <build-dir>/<board>/generated)' })
+        .option('out', { type: 'string', describe: 'Where the images and manifests go: <out>/<board>/<image>, <out>/<board>/manifest.json, <out>/manifest.json (default: dist at the project root)' })
+        .option('build-dir', { type: 'string', describe: 'Per-board build folders: <build-dir>/<board>, headers in <build-dir>/<board>/generated (default: build at the project root)' })
         .option('image', { type: 'string', describe: 'The image, relative to the board build folder (default: the file name of build.image)' })
         .example('keyprov images --jobs 3', 'one image per board, three builds at a time')
         .example('keyprov images --boards lab-1,lab-2 --out artifacts', 'two boards only'),

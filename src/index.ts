@@ -38,6 +38,7 @@ export type { LoadedCa } from './pki/ca.js';
 export { openStore, storePath, type Db } from './store/db.js';
 export { migrations, type Migration } from './store/migrations.js';
 export { CertificateLedger, type IssuedCertificateRecord } from './store/certificates.js';
-export { renderHeaders, type RenderOptions, type RenderResult, type RenderedFile } from './render/render.js';
+export { renderHeaders, renderPlan, type RenderOptions, type RenderResult, type RenderedFile } from './render/render.js';
 export { restoreRenderedHeaders, type RestoreResult as RenderRestoreResult } from './render/backup.js';
 export { cStringLiteral, cPemLiteral, cStringChunks, normalisePem } from './render/c-string.js';
+export { buildImages, type ImagesOptions, type ImagesResult, type BoardManifest, type ToolVersions } from './images/images.js';

@@ -232,8 +232,30 @@ export const commands: CommandSpec[] = [
         .option('import-private-key', {
           type: 'string',
           describe: 'Put this PEM private key into keyCLIENT_PRIVATE_KEY_PEM (only for boards that cannot generate a key; the firmware destroys the on-board key)',
-        }),
+        })
+        .option('print-inputs', { type: 'boolean', describe: 'Print the files the headers are made from (config, certificate, CA, templates), one a line, and render nothing (for CMake DEPENDS)' })
+        .option('depfile', { type: 'string', describe: 'After rendering, write a make-format dependency file naming the inputs (keyprov.mk includes it)' })
+        .option('depfile-target', { type: 'string', describe: 'Target named in the --depfile (default: the depfile itself; Keyprov.cmake names its stamp)' }),
     load: async () => (await import('./commands/render.js')).run,
+  },
+  {
+    command: 'cmake-module-path',
+    describe: 'Print the folder holding Keyprov.cmake and keyprov.mk (for CMAKE_MODULE_PATH or a make include)',
+    load: async () => (await import('./commands/cmake-module-path.js')).run,
+  },
+  {
+    command: 'images',
+    describe: 'Build one credential image per board with an issued certificate, out of tree and in parallel, into dist/<board>/ with manifests',
+    builder: (y) =>
+      y
+        .option('boards', { type: 'string', default: 'all', describe: 'all (every board with .keyprov/boards/<id>/device-cert.pem) or a comma-separated list of board ids' })
+        .option('jobs', { type: 'number', describe: 'Builds to run at once (default: the number of CPUs, at most the number of boards)' })
+        .option('out', { type: 'string', describe: 'Where the images and manifests go: <out>/<board>/<image>, <out>/<board>/manifest.json, <out>/manifest.json (default: dist at the project root)' })
+        .option('build-dir', { type: 'string', describe: 'Per-board build folders: <build-dir>/<board>, headers in <build-dir>/<board>/generated (default: build at the project root)' })
+        .option('image', { type: 'string', describe: 'The image, relative to the board build folder (default: the file name of build.image)' })
+        .example('keyprov images --jobs 3', 'one image per board, three builds at a time')
+        .example('keyprov images --boards lab-1,lab-2 --out artifacts', 'two boards only'),
+    load: async () => (await import('./commands/images.js')).run,
   },
 ];
 

@@ -189,6 +189,28 @@ export async function renderHeaders(opts: RenderOptions): Promise<RenderResult> 
   return { files, mode, dir, boardId: board.id, inputs };
 }
 
+/** What a render for these options reads and writes, without reading the PEMs or rendering:
+ *  for build systems (`keyprov render --print-inputs`, `--depfile`). Works before the certificate exists. */
+export async function renderPlan(opts: Omit<RenderOptions, 'log' | 'check' | 'force' | 'dryRun'>): Promise<{ dir: string; boardId: string; outputs: string[]; inputs: { files: string[]; dirs: string[] } }> {
+  const { projectRoot: root, config } = opts;
+  const board = resolveBoard(config, opts.boardId);
+  const certFile = path.resolve(root, opts.certificateFile ?? boardFiles(root, board.id).certificate);
+  const jitr = opts.caCertificateFile !== undefined || config?.render?.jitr === true;
+  const caFile = jitr ? path.resolve(root, opts.caCertificateFile ?? caFiles(root).cert) : undefined;
+  const keyFile = opts.importPrivateKeyFile ? path.resolve(root, opts.importPrivateKeyFile) : undefined;
+  const templates = await loadTemplates(config?.render?.templates);
+  const { dir } = target(opts as RenderOptions, root, board.id);
+  return {
+    dir,
+    boardId: board.id,
+    outputs: templates.map((t) => path.join(dir, t.output)),
+    inputs: {
+      files: [certFile, ...(caFile ? [caFile] : []), ...(keyFile ? [keyFile] : []), ...templates.map((t) => t.file)],
+      dirs: [BUILTIN_TEMPLATE_DIR, ...(config?.render?.templates ? [config.render.templates] : [])],
+    },
+  };
+}
+
 function describeReason(r: StaleReason): string {
   return { missing: 'new', changed: 'inputs changed', edited: 'edited by hand', foreign: 'not written by keyprov' }[r];
 }

@@ -156,6 +156,13 @@ static int prvLoadClientCredentials( DemoTls_t * pxTls, int * pxHaveCertificate 
         return xResult;
     }
 
+    /* An image flashed to the wrong board carries another board's certificate: say so
+     * plainly, then go on so that the broker's rejection shows as well. */
+    if( mbedtls_pk_check_pair( &pxTls->xClientChain.pk, &pxTls->xKey ) != 0 )
+    {
+        configPRINTF( ( demoPREFIX "keyCLIENT_CERTIFICATE_PEM does not match the key pair stored on this board (certificate for another board?): the broker will reject the handshake\r\n" ) );
+    }
+
     *pxHaveCertificate = 1;
     return 0;
 }

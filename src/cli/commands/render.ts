@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { readFile } from 'node:fs/promises';
-import { ExitCode } from '../../errors.js';
+import { readFile, mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../../util/fs-atomic.js';
+import { ExitCode, UsageError } from '../../errors.js';
 import { stampedResult, recordStamp, envReferences } from '../../render/input-stamp.js';
 import { sha256 } from '../../render/banner.js';
 import type { CommandContext, CommandResult } from '../context.js';
@@ -13,6 +14,9 @@ interface RenderArgv {
   check?: boolean;
   force?: boolean;
   importPrivateKey?: string;
+  printInputs?: boolean;
+  depfile?: string;
+  depfileTarget?: string;
 }
 
 export async function run(ctx: CommandContext, argv: RenderArgv): Promise<CommandResult> {
@@ -26,9 +30,14 @@ export async function run(ctx: CommandContext, argv: RenderArgv): Promise<Comman
     boardId: argv.board,
     importPrivateKeyFile: abs(argv.importPrivateKey),
   };
+  if (argv.printInputs) {
+    if (argv.check || argv.depfile) throw new UsageError('RENDER_BAD_OPTIONS', '--print-inputs renders nothing: it cannot be combined with --check or --depfile', { hint: 'run them as two commands' });
+    return printInputs(ctx, root, configFile, opts);
+  }
+  const depfile = abs(argv.depfile);
   // As a pre-build step this usually has nothing to do: say so without parsing the config.
   const commandKey = JSON.stringify({ configFile: configFile ?? null, ...opts });
-  const hit = await stampedResult(root, commandKey, ctx.env);
+  const hit = depfile ? undefined : await stampedResult(root, commandKey, ctx.env);
   if (hit) {
     if (opts.importPrivateKeyFile) ctx.log.warn(`keyCLIENT_PRIVATE_KEY_PEM holds the private key from ${opts.importPrivateKeyFile}: the firmware destroys the key pair generated on the board`);
     ctx.log.info(`headers up to date in ${hit.dir}`);
@@ -63,5 +72,30 @@ export async function run(ctx: CommandContext, argv: RenderArgv): Promise<Comman
       { mode: res.mode, dir: res.dir, board: res.boardId, outputs },
     );
   }
-  return { data: { mode: res.mode, dir: res.dir, board: res.boardId, files: res.files }, exitCode };
+  if (depfile && !ctx.dryRun && exitCode === ExitCode.OK) {
+    await writeDepfile(depfile, abs(argv.depfileTarget) ?? depfile, [...(configFile ? [configFile] : []), ...res.inputs.files]);
+  }
+  return { data: { mode: res.mode, dir: res.dir, board: res.boardId, files: res.files, ...(depfile ? { depfile } : {}) }, exitCode };
+}
+
+/** `--print-inputs`: the files the headers are made from, one absolute path a line, for
+ *  CMake's DEPENDS. Reads no PEM, so it works before the certificate exists. */
+async function printInputs(ctx: CommandContext, root: string, configFile: string | undefined, opts: { certificateFile?: string; caCertificateFile?: string; outDir?: string; boardId?: string; importPrivateKeyFile?: string }): Promise<CommandResult> {
+  const loaded = await ctx.loadConfig();
+  const { renderPlan } = await import('../../render/render.js');
+  const plan = await renderPlan({ projectRoot: root, config: loaded?.config, ...opts });
+  const inputs = [...(configFile ? [configFile] : []), ...plan.inputs.files];
+  return { data: { board: plan.boardId, dir: plan.dir, config: configFile ?? null, outputs: plan.outputs, inputs }, text: inputs.join('\n') + '\n' };
+}
+
+/** A make-format depfile: `<target>: <inputs>`, plus an empty rule per input (a deleted input
+ *  then re-runs the render, which names it, instead of make failing with "No rule").
+ *  Always rewritten (new mtime): keyprov.mk includes it as a makefile whose target is itself,
+ *  and make compares its mtime with the inputs'. CMake names its stamp as the target.
+ *  No comment line: Ninja's depfile parser does not accept one. */
+async function writeDepfile(file: string, target: string, inputs: string[]): Promise<void> {
+  const esc = (p: string) => p.replace(/([ #\\])/g, '\\$1').replace(/\$/g, '$$$$');
+  const text = `${esc(target)}: ${inputs.map(esc).join(' \\\n  ')}\n` + inputs.map((i) => `${esc(i)}:\n`).join('');
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, text);
 }

@@ -130,7 +130,8 @@ async function build(run: Run, phase: 'keygen' | 'credential'): Promise<string |
     dryRun: run.opts.dryRun,
     verbose: run.opts.verbose,
     logFile: path.join(run.files.dir, `build-${phase}.log`),
-    env: { ...(run.opts.env ?? process.env), KEYPROV_CFLAGS: cflags.join(' '), KEYPROV_GENERATED_DIR: generatedDir(run) },
+    // The keygen image needs no credentials: its build sees the default headers only.
+    env: { ...(run.opts.env ?? process.env), KEYPROV_CFLAGS: cflags.join(' '), KEYPROV_GENERATED_DIR: phase === 'credential' ? generatedDir(run) : '' },
     signal: run.opts.signal,
   });
   return r.image;

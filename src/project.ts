@@ -51,6 +51,11 @@ export function awsEndpointPath(root: string): string {
   return path.join(stateDir(root), 'aws-endpoint');
 }
 
+/** Held by `keyprov provision` while its keygen patch is in the tree (see src/pipeline/patch-lock.ts). */
+export function pipelinePatchLockPath(root: string): string {
+  return path.join(stateDir(root), 'pipeline-patch.lock');
+}
+
 /** Canonical file names in the state folder, shared by capture, pki, render and the pipeline. */
 export function caFiles(root: string): { cert: string; key: string } {
   return { cert: path.join(stateDir(root), 'ca.pem'), key: path.join(stateDir(root), 'ca.key') };

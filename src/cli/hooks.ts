@@ -2,8 +2,7 @@
 // Kept in a list so each subsystem can add its own without touching main.ts.
 import { existsSync } from 'node:fs';
 import type { CommandContext } from './context.js';
-import { projectRoot } from '../project.js';
-import { pendingPatch } from '../source/journal.js';
+import { patchJournalPath, pipelinePatchLockPath, projectRoot } from '../project.js';
 
 export type BeforeCommandHook = (ctx: CommandContext, command: string) => Promise<void>;
 
@@ -16,8 +15,10 @@ async function warnPendingPatch(ctx: CommandContext, command: string): Promise<v
   } catch {
     root = projectRoot({ cwd: ctx.cwd }); // a broken config is reported by the command itself
   }
+  if (!existsSync(patchJournalPath(root))) return; // the usual case: nothing to load
   let files: string[];
   try {
+    const { pendingPatch } = await import('../source/journal.js');
     files = pendingPatch(root).map((e) => e.file);
   } catch {
     ctx.log.warn(`the keygen patch journal in ${root}/.keyprov is unreadable; run \`keyprov doctor\``);
@@ -34,8 +35,7 @@ async function recoverKilledRun(ctx: CommandContext): Promise<void> {
   } catch {
     root = projectRoot({ cwd: ctx.cwd });
   }
-  const { patchLockPath } = await import('../pipeline/patch-lock.js');
-  if (!existsSync(patchLockPath(root))) return;
+  if (!existsSync(pipelinePatchLockPath(root))) return;
   const { recoverInterruptedPatch } = await import('../pipeline/patch-lock.js');
   if (ctx.dryRun) return void ctx.log.warn('a keyprov run ended without restoring its keygen patch; run `keyprov restore`');
   await recoverInterruptedPatch(root, ctx.log);

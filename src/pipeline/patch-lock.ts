@@ -3,9 +3,8 @@
 // restoring: the next keyprov command restores the source before anything else.
 // A patch made by `keyprov patch` itself takes no lock: the user asked for it to stay.
 import { existsSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { hostname } from 'node:os';
-import { stateDir } from '../project.js';
+import { pipelinePatchLockPath, stateDir } from '../project.js';
 import { writeFileAtomicSync } from '../source/atomic-sync.js';
 import type { Logger } from '../log.js';
 
@@ -16,9 +15,7 @@ export interface PatchLock {
   startedAt: string;
 }
 
-export function patchLockPath(root: string): string {
-  return path.join(stateDir(root), 'pipeline-patch.lock');
-}
+export const patchLockPath = pipelinePatchLockPath;
 
 export function acquirePatchLock(root: string, board?: string): void {
   mkdirSync(stateDir(root), { recursive: true });

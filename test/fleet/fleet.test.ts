@@ -1,0 +1,82 @@
+// keyprov fleet end to end: 4 virtual boards in parallel against Mosquitto with mutual TLS.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, existsSync } from 'node:fs';
+import { createHash, X509Certificate } from 'node:crypto';
+import path from 'node:path';
+import { startRig } from './rig.js';
+
+interface StatusRow {
+  board: string;
+  thing: string;
+  status: string;
+  stage: string;
+  publicKeyFingerprint: string;
+  certificateSerial: string;
+  flags: string;
+}
+
+function boardCert(root: string, id: string): X509Certificate {
+  return new X509Certificate(readFileSync(path.join(root, '.keyprov', 'boards', id, 'device-cert.pem')));
+}
+
+/** SHA-256 of the board's public key as the board itself stores it (its flash), not as keyprov captured it. */
+function keyOnBoard(boardDir: string): string {
+  const der = readFileSync(path.join(boardDir, 'flash', 'device-key.der'));
+  // The board stores its private key; openssl derives the public SubjectPublicKeyInfo independently.
+  const spki = execFileSync('openssl', ['pkey', '-inform', 'DER', '-pubout', '-outform', 'DER'], { input: der });
+  return createHash('sha256').update(spki).digest('hex');
+}
+
+test('4 boards in parallel: one keygen build, each connects as its own thing, 4 consistent ledger rows', { timeout: 240_000 }, async (t) => {
+  const rig = await startRig(t, 4);
+  const source = path.join(rig.root, 'src', 'aws_dev_mode_key_provisioning.c');
+  const before = readFileSync(source);
+  const r = await rig.cli(['fleet', 'provision', '--parallel', '4', '--json'], 180_000);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { fleet: { keygenBuilds: number; boards: { board: string; outcome: string; certificateSerial: string }[] } };
+  assert.equal(out.fleet.keygenBuilds, 1);
+  assert.deepEqual(out.fleet.boards.map((b) => b.outcome), ['ok', 'ok', 'ok', 'ok']);
+  assert.deepEqual(readFileSync(source), before, 'the keygen patch was restored');
+
+  // The broker saw each board connect with its own certificate (use_identity_as_username: the CN).
+  for (const id of rig.ids) await rig.broker.waitForLog(new RegExp(`New client connected from \\S+ as lab-${id} \\(.*u'lab-${id}'\\)`));
+
+  const st = await rig.cli(['fleet', 'status', '--json']);
+  assert.equal(st.code, 0, st.stderr);
+  const rows = (JSON.parse(st.stdout) as { boards: StatusRow[] }).boards;
+  assert.equal(rows.length, 4);
+  const keys = new Set<string>();
+  const serials = new Set<string>();
+  rig.ids.forEach((id, i) => {
+    const row = rows.find((x) => x.board === id)!;
+    assert.equal(row.status, 'done');
+    assert.equal(row.thing, `lab-${id}`);
+    assert.equal(row.flags, '');
+    const cert = boardCert(rig.root, id);
+    // The ledger matches the certificate on disk and the key in the board's own flash.
+    assert.equal(row.certificateSerial, cert.serialNumber.toUpperCase());
+    assert.match(cert.subject, new RegExp(`CN=lab-${id}`));
+    const certKey = createHash('sha256').update(cert.publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+    assert.equal(row.publicKeyFingerprint, certKey);
+    assert.equal(keyOnBoard(rig.boards[i]!.dir), certKey);
+    keys.add(certKey);
+    serials.add(row.certificateSerial);
+  });
+  assert.equal(keys.size, 4, 'four different keys');
+  assert.equal(serials.size, 4);
+
+  const csv = await rig.cli(['fleet', 'status', '--csv']);
+  const lines = csv.stdout.trim().split(/\r\n/);
+  assert.equal(lines.length, 5);
+  assert.match(lines[0]!, /^board,thing,status,stage,publicKeyFingerprint,certificateSerial,/);
+
+  // A rerun does nothing and issues nothing.
+  const again = await rig.cli(['fleet', 'provision', '--json']);
+  assert.equal(again.code, 0, again.stderr);
+  const a = JSON.parse(again.stdout) as { fleet: { keygenBuilds: number; boards: { outcome: string }[] } };
+  assert.equal(a.fleet.keygenBuilds, 0);
+  assert.deepEqual(a.fleet.boards.map((b) => b.outcome), ['already-done', 'already-done', 'already-done', 'already-done']);
+  assert.ok(!existsSync(path.join(rig.root, '.keyprov', 'fleet', 'keygen.lock')));
+});

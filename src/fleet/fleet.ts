@@ -70,6 +70,11 @@ function boardLogger(file: string, verbose?: boolean): Logger {
   return new Logger({ verbose, color: false, stream: { write: (s: string) => appendFileSync(file, s), isTTY: false } });
 }
 
+async function touchAll(dir: string): Promise<void> {
+  const now = new Date();
+  for (const f of await fs.readdir(dir).catch(() => [] as string[])) await fs.utimes(path.join(dir, f), now, now).catch(() => {});
+}
+
 /** Where a board picks up: after a certificate, render; after a capture, issue; else from the start. */
 async function resumePoint(root: string, row: LedgerRow | undefined, ledger: FleetLedger, boardId: string): Promise<string | undefined> {
   const files = boardFiles(root, boardId);
@@ -175,6 +180,9 @@ export async function provisionFleet(opts: FleetOptions): Promise<FleetResult> {
       const where = fleetBuild(root, cfg, boardId);
       const run = async () => {
         await waitForKeygenLock(root, signal);
+        // In the tree, the previous board's objects are newer than this board's headers (all boards
+        // render first, then build in turn): touch them so an mtime-based build sees them as changed.
+        if (!where.outOfTree) await touchAll(generatedDir);
         await runBuild({
           build: { ...cfg.build, image: where.image },
           phase: 'credential',

@@ -80,3 +80,30 @@ test('4 boards in parallel: one keygen build, each connects as its own thing, 4 
   assert.deepEqual(a.fleet.boards.map((b) => b.outcome), ['already-done', 'already-done', 'already-done', 'already-done']);
   assert.ok(!existsSync(path.join(rig.root, '.keyprov', 'fleet', 'keygen.lock')));
 });
+
+test('in-tree builds one at a time; one broken board fails alone (exit 1), and a rerun after the fix finishes it', { timeout: 240_000 }, async (t) => {
+  const rig = await startRig(t, 2, { inTree: true, patchMode: 'guard' });
+  rig.writeConfig((c) => (c.boards[1].serial.port = path.join(rig.root, 'no-such-tty')));
+  const r = await rig.cli(['fleet', 'provision', '--parallel', '2', '--json'], 180_000);
+  assert.equal(r.code, 1, r.stderr);
+  const out = JSON.parse(r.stdout) as { fleet: { boards: { board: string; outcome: string; error?: { code: string } }[] } };
+  assert.equal(out.fleet.boards[0]!.outcome, 'ok');
+  assert.equal(out.fleet.boards[1]!.outcome, 'failed');
+  assert.match(r.stderr, /board b2: \S+: .*no-such-tty/);
+  // CI (no terminal): one plain line per finished step, with the board id.
+  assert.match(r.stderr, /^\[b1\] verify ok \(\d+\.\d s\)/m);
+  await rig.broker.waitForLog(/as lab-b1 \(/);
+  const serial1 = boardCert(rig.root, 'b1').serialNumber;
+
+  rig.writeConfig();
+  const again = await rig.cli(['fleet', 'provision', '--json'], 180_000);
+  assert.equal(again.code, 0, again.stderr);
+  const a = JSON.parse(again.stdout) as { fleet: { boards: { outcome: string }[] } };
+  assert.deepEqual(a.fleet.boards.map((b) => b.outcome), ['already-done', 'ok']);
+  assert.equal(boardCert(rig.root, 'b1').serialNumber, serial1);
+  // Each board runs its own certificate: the broker saw b2 as itself (in-tree builds did not mix headers).
+  await rig.broker.waitForLog(/as lab-b2 \(.*u'lab-b2'\)/);
+  const st = await rig.cli(['fleet', 'status']);
+  assert.match(st.stdout, /^b1\s+lab-b1\s+done\s+done\s/m);
+  assert.match(st.stdout, /^b2\s+lab-b2\s+done\s+done\s/m);
+});

@@ -15,9 +15,17 @@ export interface Rig {
   ids: string[];
   broker: Mosquitto;
   cli(args: string[], timeoutMs?: number): ReturnType<typeof runCli>;
+  /** Rewrite the config, optionally edited (e.g. to break one board). */
+  writeConfig(edit?: (c: any) => void): void;
 }
 
-export async function startRig(t: TestContext, n: number, opts: { patchMode?: 'edit' | 'guard' } = {}): Promise<Rig> {
+export interface RigOptions {
+  patchMode?: 'edit' | 'guard';
+  /** Credential builds one at a time in the tree (no fleet.image). */
+  inTree?: boolean;
+}
+
+export async function startRig(t: TestContext, n: number, opts: RigOptions = {}): Promise<Rig> {
   const root = tmpDir(t, 'keyprov-fleet-');
   cpSync(VBOARD_DIR, root, { recursive: true, filter: (src) => !/[/\\](build[^/\\]*|\.vboard|\.keyprov)$/.test(src) });
   const cli = (args: string[], timeoutMs = 120_000) => runCli(args, { cwd: root, timeoutMs });
@@ -28,13 +36,20 @@ export async function startRig(t: TestContext, n: number, opts: { patchMode?: 'e
   const boards = await Promise.all(ids.map(() => startBoard(t, { rootCa: broker.broker.caFile })));
   const config = {
     firmware: { root: '.', provisioningSource: 'src/aws_dev_mode_key_provisioning.c' },
-    build: { command: 'make -s OUT="$KEYPROV_BUILD_DIR" GENERATED_DIR="$KEYPROV_GENERATED_DIR" VBOARD_DEFINES="$KEYPROV_CFLAGS"' },
-    fleet: { image: '{{buildDir}}/vboard-firmware' },
+    build: opts.inTree
+      ? { command: 'make -s OUT=build GENERATED_DIR="$KEYPROV_GENERATED_DIR" VBOARD_DEFINES="$KEYPROV_CFLAGS"', image: 'build/vboard-firmware' }
+      : { command: 'make -s OUT="$KEYPROV_BUILD_DIR" GENERATED_DIR="$KEYPROV_GENERATED_DIR" VBOARD_DEFINES="$KEYPROV_CFLAGS"' },
+    ...(opts.inTree ? {} : { fleet: { image: '{{buildDir}}/vboard-firmware' } }),
     flash: { runner: 'vboard', options: { vboard: VBOARD_BIN } },
     credentials: { endpoint: 'localhost', thingName: 'lab-{{id}}', mqttPort: broker.port },
     provision: { patchMode: opts.patchMode ?? 'edit', verify: { timeout: 30 } },
     boards: ids.map((id, i) => ({ id, serial: { port: boards[i]!.tty, timeout: 30 }, flash: { options: { boardDir: boards[i]!.dir } } })),
   };
-  writeFileSync(path.join(root, 'keyprov.config.yaml'), JSON.stringify(config, null, 2)); // JSON is YAML
-  return { root, boards, ids, broker, cli };
+  const writeConfig = (edit: (c: typeof config) => void = () => {}) => {
+    const c = structuredClone(config);
+    edit(c);
+    writeFileSync(path.join(root, 'keyprov.config.yaml'), JSON.stringify(c, null, 2)); // JSON is YAML
+  };
+  writeConfig();
+  return { root, boards, ids, broker, cli, writeConfig };
 }

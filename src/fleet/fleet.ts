@@ -27,9 +27,11 @@ export interface FleetOptions {
   log: Logger;
   verbose?: boolean;
   signal?: AbortSignal;
+  /** Say what would be done per board (from the ledger); change nothing. */
+  dryRun?: boolean;
 }
 
-export type BoardOutcome = 'ok' | 'failed' | 'already-done' | 'busy' | 'interrupted';
+export type BoardOutcome = 'ok' | 'failed' | 'already-done' | 'busy' | 'interrupted' | 'planned';
 
 export interface FleetBoardResult {
   board: string;
@@ -76,7 +78,7 @@ async function touchAll(dir: string): Promise<void> {
 }
 
 /** Where a board picks up: after a certificate, render; after a capture, issue; else from the start. */
-async function resumePoint(root: string, row: LedgerRow | undefined, ledger: FleetLedger, boardId: string): Promise<string | undefined> {
+async function resumePoint(root: string, row: LedgerRow | undefined, ledger: FleetLedger, boardId: string, dryRun = false): Promise<string | undefined> {
   const files = boardFiles(root, boardId);
   if (row?.certificateSerial && existsSync(files.certificate)) return 'render';
   if (existsSync(files.publicKeyDer) && row?.publicKeyFingerprint) {
@@ -90,6 +92,7 @@ async function resumePoint(root: string, row: LedgerRow | undefined, ledger: Fle
         | { serial: string; certificate_fingerprint: string }
         | undefined;
       if (rec) {
+        if (dryRun) return 'render';
         ledger.certified(boardId, { serial: rec.serial, certificateFingerprint: rec.certificate_fingerprint, keyFingerprint: fp });
         return 'render';
       }
@@ -97,6 +100,26 @@ async function resumePoint(root: string, row: LedgerRow | undefined, ledger: Fle
     if (fp === row.publicKeyFingerprint) return 'issue';
   }
   return undefined;
+}
+
+/** --dry-run: each board's next step according to the ledger, and whether a keygen build is needed. */
+async function planFleet(root: string, ledger: FleetLedger | undefined, boards: { id: string; thing: string }[], parallel: number, started: number, log: Logger): Promise<FleetResult> {
+  const list: FleetBoardResult[] = [];
+  for (const b of boards) {
+    const row = ledger?.get(b.id);
+    const base = { board: b.id, thingName: b.thing, flags: row?.flags ?? [], certificateSerial: row?.certificateSerial, publicKeyFingerprint: row?.publicKeyFingerprint, durationMs: 0 };
+    if (row?.status === 'done') {
+      list.push({ ...base, outcome: 'already-done' });
+      log.info(`[${b.id}] done (certificate ${row.certificateSerial}); nothing to do`);
+      continue;
+    }
+    const from = ledger && (await resumePoint(root, row, ledger, b.id, true));
+    list.push({ ...base, outcome: 'planned', resumedFrom: from });
+    log.info(`[${b.id}] would ${from ? `resume from ${from} (no new certificate${from === 'issue' ? ' yet: issue one for the captured key' : ''})` : 'flash the keygen image, capture, issue, render, build, flash, verify'} as thing ${b.thing}`);
+  }
+  const keygenBuilds = list.some((r) => r.outcome === 'planned' && !r.resumedFrom) ? 1 : 0;
+  log.info(`would build the keygen image ${keygenBuilds ? 'once' : 'not at all'}; ${parallel} board(s) at a time`);
+  return { boards: list, keygenBuilds, parallel, durationMs: Date.now() - started, ok: true };
 }
 
 export async function provisionFleet(opts: FleetOptions): Promise<FleetResult> {
@@ -120,13 +143,24 @@ export async function provisionFleet(opts: FleetOptions): Promise<FleetResult> {
   }
   // The CA is made once, before any board needs it.
   const ca = cfg.pki?.ca?.cert ?? caFiles(root).cert;
-  if (!existsSync(ca) && (cfg.pki?.ca?.backend ?? 'file') === 'file') {
+  if (!existsSync(ca) && (cfg.pki?.ca?.backend ?? 'file') === 'file' && opts.dryRun) {
+    opts.log.info(opts.createCa ? `would create a lab CA at ${ca}` : `no CA at ${ca}: pass --create-ca, or run \`keyprov ca create\``);
+  } else if (!existsSync(ca) && (cfg.pki?.ca?.backend ?? 'file') === 'file') {
     if (!opts.createCa) throw new UsageError('CA_MISSING', `no CA at ${ca}`, { hint: 'pass --create-ca to make a lab CA, or run `keyprov ca create` / `keyprov ca import`' });
     const { createCa } = await import('../pki/ca-create.js');
     await createCa({ projectRoot: root, config: cfg, env: opts.env, log: opts.log });
   }
 
   const { openStore, storePath } = await import('../store/db.js');
+  if (opts.dryRun) {
+    // Nothing is written: no store yet means no board has a row yet.
+    const db = existsSync(storePath(root)) ? openStore(storePath(root)) : undefined;
+    try {
+      return await planFleet(root, db && new FleetLedger(db), boards.map((b) => ({ id: b.id, thing: thing(b) })), parallel, started, opts.log);
+    } finally {
+      db?.close();
+    }
+  }
   const db = openStore(storePath(root));
   const ledger = new FleetLedger(db);
   const display = new FleetDisplay(

@@ -22,7 +22,8 @@ export async function provisionCommand(ctx: CommandContext, argv: ProvisionArgv)
   process.on('SIGTERM', onSignal);
   try {
     const boards = argv.boards === undefined || argv.boards === 'all' ? 'all' : argv.boards.split(',');
-    const r = await provisionFleet({ projectRoot: root, loaded, boards, parallel: argv.parallel, createCa: argv.createCa, env: ctx.env, log: ctx.log, verbose: ctx.verbose, signal: ac.signal });
+    const r = await provisionFleet({ projectRoot: root, loaded, boards, parallel: argv.parallel, createCa: argv.createCa, env: ctx.env, log: ctx.log, verbose: ctx.verbose, signal: ac.signal, dryRun: ctx.dryRun });
+    if (ctx.dryRun) return { data: { fleet: r } };
     const count = (o: string) => r.boards.filter((b) => b.outcome === o).length;
     const summary = `${count('ok')} provisioned, ${count('already-done')} already done, ${count('failed')} failed${count('busy') ? `, ${count('busy')} busy` : ''}${count('interrupted') ? `, ${count('interrupted')} interrupted` : ''}; ${r.keygenBuilds} keygen build(s); ${(r.durationMs / 1000).toFixed(1)} s`;
     for (const b of r.boards) {
@@ -55,17 +56,19 @@ export async function statusCommand(ctx: CommandContext, argv: StatusArgv): Prom
     const r = resolveBoard(loaded!.config, b.id);
     return { id: b.id, thing: r.thingName ?? b.id };
   });
-  const db = openStore(storePath(root));
+  const { existsSync } = await import('node:fs');
+  // No store yet: every configured board is new (and `status` creates nothing).
+  const db = existsSync(storePath(root)) ? openStore(storePath(root)) : undefined;
   try {
-    const ledger = new FleetLedger(db);
-    const rows = statusRows(ledger.all(), configured);
-    const events = argv.events ? ledger.events() : undefined;
+    const ledger = db && new FleetLedger(db);
+    const rows = statusRows(ledger?.all() ?? [], configured);
+    const events = argv.events ? (ledger?.events() ?? []) : undefined;
     const flagged = rows.filter((r) => r.flags).length;
     if (flagged) ctx.log.warn(`${flagged} board(s) flagged (duplicate-key: the same key on two boards; key-changed: the key differs from the certified one)`);
     if (argv.csv) return { text: toCsv(rows), data: { boards: rows } };
     const text = toTable(rows) + (events ? '\n\n' + events.map((e) => `${e.at}  ${e.boardId}  pid ${e.pid}  ${e.kind}${e.step ? ` ${e.step}` : ''}${e.detail ? `: ${e.detail}` : ''}`).join('\n') : '');
     return { text, data: { boards: rows, ...(events ? { events } : {}) } };
   } finally {
-    db.close();
+    db?.close();
   }
 }

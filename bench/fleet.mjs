@@ -5,10 +5,11 @@
 // (no fleet.image) for comparison.
 // Usage: npm run build && node bench/fleet.mjs [--boards 8] [--parallel 8] [--in-tree] [--runs 1]
 // With --runs R, the one-board and N-board runs alternate R times and medians are compared
-// (the lab machine is shared: single runs swing by a factor of 2).
+// (the lab machine is shared: single runs swing by a factor of 2). `cpu` is user+sys of
+// keyprov and its children (GNU time), which the load of other tenants does not change.
 // Needs gcc, make, libmbedtls-dev, socat. Uses the embedded broker (aedes, mutual TLS).
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,14 +42,22 @@ const freePort = () =>
     });
   });
 
+// GNU time, when there, gives the CPU seconds of keyprov and its children (builds, vboard
+// commands; not the boards' firmware): a number the other tenants of the machine do not skew.
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
 function keyprov(argv, cwd) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...argv], { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const cmd = TIME ? [TIME, ['-f', 'KEYPROV_CPU %U %S', process.execPath, bin, ...argv]] : [process.execPath, [bin, ...argv]];
+    const child = spawn(cmd[0], cmd[1], { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => resolve({ code, out, err }));
+    child.on('close', (code) => {
+      const m = err.match(/KEYPROV_CPU ([\d.]+) ([\d.]+)\s*$/);
+      resolve({ code, out, err, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : undefined });
+    });
   });
 }
 
@@ -94,10 +103,11 @@ try {
     if (r.code !== 0) throw new Error(`fleet provision of ${n} board(s) failed (${r.code}):\n${r.err}`);
     const { fleet } = JSON.parse(r.out);
     const connected = ids.filter((id) => broker.clients.some((c) => c.clientId === `bench-${id}`)).length;
-    return { ms, keygenBuilds: fleet.keygenBuilds, keygenBuildMs: fleet.keygenBuildMs, ok: fleet.boards.filter((b) => b.outcome === 'ok').length, connected };
+    return { ms, cpuMs: r.cpuMs, keygenBuilds: fleet.keygenBuilds, keygenBuildMs: fleet.keygenBuildMs, ok: fleet.boards.filter((b) => b.outcome === 'ok').length, connected };
   }
 
   const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
+  const cpu = (r) => (r.cpuMs === undefined ? '' : `  cpu ${s(r.cpuMs)}`);
   console.log(`keyprov fleet bench: ${os.cpus().length} cores, ${N} virtual boards, --parallel ${P}, embedded broker`);
   const R = Number(args.runs);
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -106,11 +116,11 @@ try {
   for (let i = 0; i < R; i++) {
     const one = await fleetRun(1, { parallel: 1 });
     ones.push(one.ms);
-    console.log(`1 board:            ${s(one.ms)}  keygen builds: ${one.keygenBuilds} (${s(one.keygenBuildMs)})  ok: ${one.ok}`);
+    console.log(`1 board:            ${s(one.ms)}${cpu(one)}  keygen builds: ${one.keygenBuilds} (${s(one.keygenBuildMs)})  ok: ${one.ok}`);
     broker.clients.length = 0;
     const many = await fleetRun(N);
     manys.push(many.ms);
-    console.log(`${N} boards (out of tree): ${s(many.ms)}  keygen builds: ${many.keygenBuilds} (${s(many.keygenBuildMs)})  ok: ${many.ok}/${N}  connected: ${many.connected}/${N}`);
+    console.log(`${N} boards (out of tree): ${s(many.ms)}${cpu(many)}  keygen builds: ${many.keygenBuilds} (${s(many.keygenBuildMs)})  ok: ${many.ok}/${N}  connected: ${many.connected}/${N}`);
     console.log(`ratio ${N} boards / 1 board: ${(many.ms / one.ms).toFixed(2)} (goal < 2.5)${many.keygenBuilds === 1 ? '' : '  KEYGEN BUILDS != 1'}`);
   }
   if (R > 1) console.log(`median of ${R}: 1 board ${s(median(ones))}, ${N} boards ${s(median(manys))}, ratio ${(median(manys) / median(ones)).toFixed(2)} (goal < 2.5)`);
@@ -118,7 +128,7 @@ try {
   if (args['in-tree']) {
     broker.clients.length = 0;
     const seq = await fleetRun(N, { inTree: true });
-    console.log(`${N} boards (in-tree builds one at a time): ${s(seq.ms)}  keygen builds: ${seq.keygenBuilds}  ok: ${seq.ok}/${N}  ratio to 1 board: ${(seq.ms / one.ms).toFixed(2)}`);
+    console.log(`${N} boards (in-tree builds one at a time): ${s(seq.ms)}${cpu(seq)}  keygen builds: ${seq.keygenBuilds}  ok: ${seq.ok}/${N}  ratio to 1 board: ${(seq.ms / one.ms).toFixed(2)}`);
   }
 } catch (e) {
   console.error(`bench failed: ${e instanceof Error ? e.message : e}`);

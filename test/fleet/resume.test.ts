@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
@@ -73,4 +73,40 @@ test('SIGKILL mid-run, rerun: done boards keep their serials, the others finish,
     db2.close();
   }
   for (const id of rig.ids) await rig.broker.waitForLog(new RegExp(`as lab-${id} \\(`));
+});
+
+test('SIGKILL during the keygen build (edit mode): the next command restores the source, the stale keygen lock is taken over', { timeout: 180_000 }, async (t) => {
+  const rig = await startRig(t, 1);
+  const source = path.join(rig.root, 'src', 'aws_dev_mode_key_provisioning.c');
+  const before = readFileSync(source, 'utf8');
+  // The keygen build waits for a go file, so the kill lands while the patch is in the tree.
+  const go = path.join(rig.root, 'go');
+  rig.writeConfig((c) => (c.build.command = `if [ "$KEYPROV_PHASE" = keygen ]; then while [ ! -e ${go} ]; do sleep 0.05; done; fi; ${c.build.command}`));
+  const child = spawn(process.execPath, [KEYPROV_BIN, 'fleet', 'provision'], { cwd: rig.root, env: { ...process.env, NO_COLOR: '1' }, stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  t.after(() => child.kill('SIGKILL'));
+  const deadline = Date.now() + 60_000;
+  while (!/FORCE_GENERATE_NEW_KEY_PAIR\s+1/.test(readFileSync(source, 'utf8'))) {
+    assert.ok(Date.now() < deadline, 'the keygen patch was applied');
+    await sleep(25);
+  }
+  assert.ok(existsSync(path.join(rig.root, '.keyprov', 'fleet', 'keygen.lock')));
+  child.kill('SIGKILL');
+  await exited;
+
+  const st = await rig.cli(['fleet', 'status']);
+  assert.equal(st.code, 0, st.stderr);
+  assert.match(st.stderr, /ended without restoring its keygen patch; restored/);
+  assert.equal(readFileSync(source, 'utf8'), before);
+
+  writeFileSync(go, '');
+  const r = await rig.cli(['fleet', 'provision', '--json'], 120_000);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /\[b1\] resuming: pid \d+ ended without finishing/);
+  const out = JSON.parse(r.stdout) as { fleet: { keygenBuilds: number; boards: { outcome: string }[] } };
+  assert.equal(out.fleet.keygenBuilds, 1);
+  assert.equal(out.fleet.boards[0]!.outcome, 'ok');
+  assert.equal(readFileSync(source, 'utf8'), before);
+  assert.ok(!existsSync(path.join(rig.root, '.keyprov', 'fleet', 'keygen.lock')));
+  await rig.broker.waitForLog(/as lab-b1 \(/);
 });

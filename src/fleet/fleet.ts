@@ -80,6 +80,8 @@ async function touchAll(dir: string): Promise<void> {
 /** Where a board picks up: after a certificate, render; after a capture, issue; else from the start. */
 async function resumePoint(root: string, row: LedgerRow | undefined, ledger: FleetLedger, boardId: string, dryRun = false): Promise<string | undefined> {
   const files = boardFiles(root, boardId);
+  // The board no longer holds the certified key: only a new key and certificate help.
+  if (row?.flags.includes('key-changed')) return undefined;
   if (row?.certificateSerial && existsSync(files.certificate)) return 'render';
   if (existsSync(files.publicKeyDer) && row?.publicKeyFingerprint) {
     // Killed between issuing and recording: the certificate store already has it.

@@ -205,8 +205,14 @@ export class FleetLedger {
   certified(boardId: string, c: { serial: string; certificateFingerprint: string; keyFingerprint: string }): void {
     this.db
       .transaction(() => {
+        const row = this.get(boardId);
         this.update(boardId, { public_key_fingerprint: c.keyFingerprint, issued_key_fingerprint: c.keyFingerprint, certificate_serial: c.serial, certificate_fingerprint: c.certificateFingerprint });
         this.event(boardId, 'certified', 'issue', `serial ${c.serial}`);
+        // The new certificate is for the key the board holds now: that flag no longer applies (its event stays).
+        if (row?.flags.includes('key-changed')) {
+          this.update(boardId, { flags: row.flags.filter((f) => f !== 'key-changed').join(' ') });
+          this.event(boardId, 'unflagged', 'issue', `key-changed: certificate ${c.serial} is for the current key`);
+        }
       })
       .immediate();
   }

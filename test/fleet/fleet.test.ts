@@ -107,3 +107,33 @@ test('in-tree builds one at a time; one broken board fails alone (exit 1), and a
   assert.match(st.stdout, /^b1\s+lab-b1\s+done\s+done\s/m);
   assert.match(st.stdout, /^b2\s+lab-b2\s+done\s+done\s/m);
 });
+
+test('a board that regenerates its key after the capture is flagged key-changed; the rerun gives it a new key and certificate', { timeout: 180_000 }, async (t) => {
+  const rig = await startRig(t, 1);
+  // The stale-key race: the first reset after the credential flash boots the keygen image again.
+  rig.boards[0]!.setKnobs({ staleImageMs: 1500 });
+  const r = await rig.cli(['fleet', 'provision', '--json'], 120_000);
+  assert.equal(r.code, 1, r.stderr);
+  const out = JSON.parse(r.stdout) as { fleet: { boards: { outcome: string; flags: string[]; error?: { code: string } }[] } };
+  assert.equal(out.fleet.boards[0]!.error?.code, 'KEY_CHANGED');
+  assert.deepEqual(out.fleet.boards[0]!.flags, ['key-changed']);
+  const first = boardCert(rig.root, 'b1');
+  const st = await rig.cli(['fleet', 'status', '--json']);
+  const row = (JSON.parse(st.stdout) as { boards: StatusRow[] }).boards[0]!;
+  assert.equal(row.flags, 'key-changed');
+  assert.notEqual(keyOnBoard(rig.boards[0]!.dir), row.publicKeyFingerprint, 'the board really holds another key than the certified one');
+
+  rig.boards[0]!.setKnobs({ staleImageMs: 0 });
+  const again = await rig.cli(['fleet', 'provision', '--json'], 120_000);
+  assert.equal(again.code, 0, again.stderr);
+  const second = boardCert(rig.root, 'b1');
+  assert.notEqual(second.serialNumber, first.serialNumber, 'a new certificate for the new key');
+  const st2 = await rig.cli(['fleet', 'status', '--json', '--events']);
+  const s2 = JSON.parse(st2.stdout) as { boards: StatusRow[]; events: { kind: string; detail?: string }[] };
+  assert.equal(s2.boards[0]!.flags, '');
+  assert.equal(s2.boards[0]!.status, 'done');
+  assert.equal(s2.boards[0]!.publicKeyFingerprint, keyOnBoard(rig.boards[0]!.dir));
+  assert.ok(s2.events.some((e) => e.kind === 'flagged' && /^key-changed/.test(e.detail ?? '')));
+  assert.ok(s2.events.some((e) => e.kind === 'unflagged'));
+  await rig.broker.waitForLog(/as lab-b1 \(/);
+});

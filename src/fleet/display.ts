@@ -63,7 +63,7 @@ export class FleetDisplay {
     v.steps.forEach((r, i) => {
       if (r.outcome === 'not-run' || r.durationMs === undefined || seen.has(i)) return;
       seen.add(i);
-      if (r.outcome === 'skipped' && /^skipped \(--from/.test(r.detail ?? '')) return;
+      if (r.outcome === 'skipped') return; // the why is in report.json; CI logs stay short
       const dur = ` (${(r.durationMs / 1000).toFixed(1)} s)`;
       this.log.info(`[${id}] ${r.name} ${r.outcome === 'failed' ? 'FAILED' : r.outcome}${dur}${r.detail ? ` - ${r.detail}` : r.error ? ` - ${r.error.code}: ${r.error.message}` : ''}`);
     });

@@ -133,12 +133,13 @@ export async function provisionFleet(opts: FleetOptions): Promise<FleetResult> {
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError('PARALLEL_INVALID', `--parallel must be a whole number of at least 1, got ${parallel}`, { hint: 'e.g. --parallel 4' });
   const boards = ids.map((id) => resolveBoard(cfg, id));
   const thing = (b: (typeof boards)[number]) => b.thingName ?? b.id;
-  const things = new Map<string, string>();
+  const boardOfThing = new Map<string, string>();
   for (const b of boards) {
-    const other = things.get(thing(b));
+    const other = boardOfThing.get(thing(b));
     if (other) throw new UsageError('FLEET_THING_CLASH', `boards ${other} and ${b.id} would both be thing ${thing(b)}`, { hint: 'give boards[].thingName a template with {{id}}, e.g. thingName: lab-{{id}} (or credentials.thingName)' });
-    things.set(thing(b), b.id);
+    boardOfThing.set(thing(b), b.id);
   }
+  const things = new Map(boards.map((b) => [b.id, thing(b)]));
   const outDir = cfg.render?.outDir;
   if (ids.length > 1 && (cfg.render?.mode === 'in-place' || (outDir && !/\{\{\s*id\s*\}\}/.test(outDir)))) {
     throw new UsageError('FLEET_SHARED_HEADERS', 'the credential headers of every board would be rendered into the same folder', { hint: 'use render.mode out-dir with {{id}} in render.outDir, or leave render.outDir unset (.keyprov/boards/<id>/generated)' });

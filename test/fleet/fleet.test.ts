@@ -35,8 +35,9 @@ test('4 boards in parallel: one keygen build, each connects as its own thing, 4 
   const before = readFileSync(source);
   const r = await rig.cli(['fleet', 'provision', '--parallel', '4', '--json'], 180_000);
   assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { fleet: { keygenBuilds: number; boards: { board: string; outcome: string; certificateSerial: string }[] } };
+  const out = JSON.parse(r.stdout) as { fleet: { keygenBuilds: number; boards: { board: string; thingName: string; outcome: string; certificateSerial: string }[] } };
   assert.equal(out.fleet.keygenBuilds, 1);
+  assert.deepEqual(out.fleet.boards.map((b) => [b.board, b.thingName]), rig.ids.map((id) => [id, `lab-${id}`]));
   assert.deepEqual(out.fleet.boards.map((b) => b.outcome), ['ok', 'ok', 'ok', 'ok']);
   assert.deepEqual(readFileSync(source), before, 'the keygen patch was restored');
 

@@ -53,6 +53,7 @@ export const commands: CommandSpec[] = [
           y
             .option('boards', { type: 'string', requiresArg: true, describe: 'all (default), or board ids separated by commas' })
             .option('parallel', { type: 'number', requiresArg: true, describe: 'Boards at once (default: fleet.parallel, else 4)' })
+            .option('again', { type: 'string', requiresArg: true, describe: 'Board ids (commas) to provision again from the start even if done, e.g. a replaced board: new key, new certificate' })
             .option('create-ca', { type: 'boolean', describe: 'Create a lab CA in .keyprov/ when there is none' }),
         load: async () => (await import('./commands/fleet.js')).provisionCommand,
       },

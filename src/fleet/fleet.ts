@@ -12,7 +12,7 @@ import { Logger } from '../log.js';
 import { STEP_NAMES, provision, type ProvisionReport } from '../pipeline/provision.js';
 import { FleetLedger, type LedgerRow } from './ledger.js';
 import { FleetDisplay } from './display.js';
-import { buildKeygenImage, fleetBuild, keygenImagePath, waitForKeygenLock, type KeygenImage } from './keygen-image.js';
+import { buildKeygenImage, fleetBuild, keygenImagePath, touch, waitForKeygenLock, type KeygenImage } from './keygen-image.js';
 
 export const DEFAULT_PARALLEL = 4;
 
@@ -29,6 +29,8 @@ export interface FleetOptions {
   signal?: AbortSignal;
   /** Say what would be done per board (from the ledger); change nothing. */
   dryRun?: boolean;
+  /** Boards to provision again from the start even if done (a replaced board): new key, new certificate. */
+  again?: string[];
 }
 
 export type BoardOutcome = 'ok' | 'failed' | 'already-done' | 'busy' | 'interrupted' | 'planned';
@@ -105,17 +107,17 @@ async function resumePoint(root: string, row: LedgerRow | undefined, ledger: Fle
 }
 
 /** --dry-run: each board's next step according to the ledger, and whether a keygen build is needed. */
-async function planFleet(root: string, ledger: FleetLedger | undefined, boards: { id: string; thing: string }[], parallel: number, started: number, log: Logger): Promise<FleetResult> {
+async function planFleet(root: string, ledger: FleetLedger | undefined, boards: { id: string; thing: string }[], again: Set<string>, parallel: number, started: number, log: Logger): Promise<FleetResult> {
   const list: FleetBoardResult[] = [];
   for (const b of boards) {
     const row = ledger?.get(b.id);
     const base = { board: b.id, thingName: b.thing, flags: row?.flags ?? [], certificateSerial: row?.certificateSerial, publicKeyFingerprint: row?.publicKeyFingerprint, durationMs: 0 };
-    if (row?.status === 'done') {
+    if (row?.status === 'done' && !again.has(b.id)) {
       list.push({ ...base, outcome: 'already-done' });
       log.info(`[${b.id}] done (certificate ${row.certificateSerial}); nothing to do`);
       continue;
     }
-    const from = ledger && (await resumePoint(root, row, ledger, b.id, true));
+    const from = ledger && !again.has(b.id) ? await resumePoint(root, row, ledger, b.id, true) : undefined;
     list.push({ ...base, outcome: 'planned', resumedFrom: from });
     log.info(`[${b.id}] would ${from ? `resume from ${from} (no new certificate${from === 'issue' ? ' yet: issue one for the captured key' : ''})` : 'flash the keygen image, capture, issue, render, build, flash, verify'} as thing ${b.thing}`);
   }
@@ -129,6 +131,9 @@ export async function provisionFleet(opts: FleetOptions): Promise<FleetResult> {
   const root = opts.projectRoot;
   const cfg = opts.loaded.config;
   const ids = selectBoards(cfg, opts.boards);
+  const again = new Set(opts.again ?? []);
+  const notSelected = [...again].filter((a) => !ids.includes(a));
+  if (notSelected.length) throw new UsageError('AGAIN_NOT_SELECTED', `--again names ${notSelected.join(', ')}, which this run does not provision`, { hint: `known boards: ${(cfg.boards ?? []).map((b) => b.id).join(', ')}; add them to --boards` });
   const parallel = opts.parallel ?? cfg.fleet?.parallel ?? DEFAULT_PARALLEL;
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError('PARALLEL_INVALID', `--parallel must be a whole number of at least 1, got ${parallel}`, { hint: 'e.g. --parallel 4' });
   const boards = ids.map((id) => resolveBoard(cfg, id));
@@ -159,7 +164,7 @@ export async function provisionFleet(opts: FleetOptions): Promise<FleetResult> {
     // Nothing is written: no store yet means no board has a row yet.
     const db = existsSync(storePath(root)) ? openStore(storePath(root)) : undefined;
     try {
-      return await planFleet(root, db && new FleetLedger(db), boards.map((b) => ({ id: b.id, thing: thing(b) })), parallel, started, opts.log);
+      return await planFleet(root, db && new FleetLedger(db), boards.map((b) => ({ id: b.id, thing: thing(b) })), again, parallel, started, opts.log);
     } finally {
       db?.close();
     }
@@ -175,7 +180,7 @@ export async function provisionFleet(opts: FleetOptions): Promise<FleetResult> {
   const plans: { id: string; from?: string }[] = [];
   try {
     for (const b of boards) {
-      const c = ledger.claim(b.id, thing(b));
+      const c = ledger.claim(b.id, thing(b), { again: again.has(b.id) });
       const base = { board: b.id, thingName: thing(b), flags: c.row.flags, certificateSerial: c.row.certificateSerial, publicKeyFingerprint: c.row.publicKeyFingerprint, durationMs: 0 };
       if (c.outcome === 'done') {
         results.set(b.id, { ...base, outcome: 'already-done' });
@@ -185,7 +190,7 @@ export async function provisionFleet(opts: FleetOptions): Promise<FleetResult> {
         display.update(b.id, { state: 'skipped', note: `busy: pid ${c.row.ownerPid} is working on it` });
       } else {
         if (c.recoveredFrom) display.line(`[${b.id}] resuming: pid ${c.recoveredFrom} ended without finishing this board`);
-        plans.push({ id: b.id, from: await resumePoint(root, c.row, ledger, b.id) });
+        plans.push({ id: b.id, from: again.has(b.id) ? undefined : await resumePoint(root, c.row, ledger, b.id) });
       }
     }
 
@@ -212,6 +217,11 @@ export async function provisionFleet(opts: FleetOptions): Promise<FleetResult> {
 
     // Credential builds: per board out of tree in parallel (fleet.image), else one at a time in the tree.
     let inTree: Promise<unknown> = Promise.resolve();
+    const switchFiles = (): string[] => {
+      if (keygen) return [keygen.switchFile];
+      const src = cfg.firmware?.provisioningSource;
+      return src === undefined ? [] : Array.isArray(src) ? src : [src];
+    };
     const buildCredential = async ({ boardId, generatedDir, signal }: { boardId: string; generatedDir: string; signal?: AbortSignal }): Promise<string> => {
       const { runBuild } = await import('../runners/build.js');
       const where = fleetBuild(root, cfg, boardId);
@@ -219,7 +229,11 @@ export async function provisionFleet(opts: FleetOptions): Promise<FleetResult> {
         await waitForKeygenLock(root, signal);
         // In the tree, the previous board's objects are newer than this board's headers (all boards
         // render first, then build in turn): touch them so an mtime-based build sees them as changed.
-        if (!where.outOfTree) await touchAll(generatedDir);
+        if (!where.outOfTree) {
+          await touchAll(generatedDir);
+          // ...and the keygen switch's file: the objects may be the keygen build's (other -D flags).
+          for (const f of switchFiles()) await touch(f);
+        }
         await runBuild({
           build: { ...cfg.build, image: where.image },
           phase: 'credential',

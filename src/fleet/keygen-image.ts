@@ -92,6 +92,8 @@ export interface KeygenImage {
   mode: 'edit' | 'guard';
   /** The -D flags of the credential build in guard mode (empty in edit mode). */
   credentialCflags: string[];
+  /** The file that defines the keygen switch. */
+  switchFile: string;
   durationMs: number;
 }
 
@@ -126,6 +128,9 @@ export async function buildKeygenImage(opts: KeygenImageOptions): Promise<Keygen
         log,
       });
       await fs.mkdir(fleetDir(root), { recursive: true });
+      // In the tree, the objects may come from a credential build with the same sources and
+      // other -D flags, which make cannot see: touch the switch's file so it is recompiled.
+      if (!build.outOfTree) await touch(patch.file);
       await runBuild({
         build: { ...cfg.build, image: build.image },
         phase: 'keygen',
@@ -146,7 +151,7 @@ export async function buildKeygenImage(opts: KeygenImageOptions): Promise<Keygen
       const tmp = `${out}.${process.pid}.tmp`;
       await fs.copyFile(build.image, tmp);
       await fs.rename(tmp, out);
-      return { image: out, mode, credentialCflags: mode === 'guard' ? guardCflags(patch.macro, 'credential') : [], durationMs: Math.round(performance.now() - started) };
+      return { image: out, mode, credentialCflags: mode === 'guard' ? guardCflags(patch.macro, 'credential') : [], switchFile: patch.file, durationMs: Math.round(performance.now() - started) };
     } finally {
       if (patched) await restoreAll({ projectRoot: root, log });
       if (mode === 'edit') releasePatchLock(root);
@@ -154,6 +159,12 @@ export async function buildKeygenImage(opts: KeygenImageOptions): Promise<Keygen
   } finally {
     releaseKeygenLock(root);
   }
+}
+
+/** Newer mtime, same bytes: an mtime-based build recompiles what depends on the file. */
+export async function touch(file: string): Promise<void> {
+  const now = new Date();
+  await fs.utimes(file, now, now).catch(() => {});
 }
 
 const expand = (template: string, vars: Record<string, string>) => template.replace(/\{\{\s*(\w+)\s*\}\}/g, (m, k: string) => vars[k] ?? m);

@@ -143,11 +143,11 @@ export class FleetLedger {
    * Take a board for this process. A board another live process is working on is `busy`;
    * a finished one is `done`; one left `running` by a dead process is taken over.
    */
-  claim(boardId: string, thingName: string | undefined): ClaimResult {
+  claim(boardId: string, thingName: string | undefined, opts: { again?: boolean } = {}): ClaimResult {
     return this.db
       .transaction((): ClaimResult => {
         const row = this.get(boardId);
-        if (row?.status === 'done') return { outcome: 'done', row };
+        if (row?.status === 'done' && !opts.again) return { outcome: 'done', row };
         if (row?.status === 'running' && row.ownerPid !== undefined && row.ownerPid !== this.pid && (row.ownerHost !== this.host || processAlive(row.ownerPid))) {
           return { outcome: 'busy', row };
         }
@@ -160,7 +160,8 @@ export class FleetLedger {
         } else {
           this.update(boardId, { status: 'running', thing_name: thingName ?? row.thingName ?? null, attempts: row.attempts + 1, owner_pid: this.pid, owner_host: this.host, error: null, finished_at: null });
         }
-        this.event(boardId, 'claimed', undefined, recoveredFrom ? `taken over from pid ${recoveredFrom}, which ended without finishing` : row ? `attempt ${row.attempts + 1}, was ${row.status}` : 'new board');
+        const why = recoveredFrom ? `taken over from pid ${recoveredFrom}, which ended without finishing` : row ? `attempt ${row.attempts + 1}, was ${row.status}${opts.again ? ' (--again: new key and certificate)' : ''}` : 'new board';
+        this.event(boardId, 'claimed', undefined, why);
         return { outcome: 'claimed', row: this.get(boardId)!, recoveredFrom };
       })
       .immediate();

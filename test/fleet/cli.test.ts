@@ -38,6 +38,10 @@ test('bad input: no boards, an unknown board, --parallel 0, two boards on one th
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /no board "b9".*\n.*known boards: b1, b2/);
 
+  const again = await runCli(['fleet', 'provision', '--boards', 'b1', '--again', 'b2'], { cwd: root });
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /--again names b2, which this run does not provision/);
+
   const zero = await runCli(['fleet', 'provision', '--parallel', '0'], { cwd: root });
   assert.equal(zero.code, 2);
   assert.match(zero.stderr, /--parallel must be a whole number of at least 1/);

@@ -107,6 +107,14 @@ test('in-tree builds one at a time; one broken board fails alone (exit 1), and a
   const st = await rig.cli(['fleet', 'status']);
   assert.match(st.stdout, /^b1\s+lab-b1\s+done\s+done\s/m);
   assert.match(st.stdout, /^b2\s+lab-b2\s+done\s+done\s/m);
+
+  // --again: a replaced board gets a new key and a new certificate; the other is left alone.
+  const serial2 = boardCert(rig.root, 'b2').serialNumber;
+  const redo = await rig.cli(['fleet', 'provision', '--again', 'b1', '--json'], 180_000);
+  assert.equal(redo.code, 0, redo.stderr);
+  assert.deepEqual((JSON.parse(redo.stdout) as { fleet: { boards: { outcome: string }[] } }).fleet.boards.map((b) => b.outcome), ['ok', 'already-done']);
+  assert.notEqual(boardCert(rig.root, 'b1').serialNumber, serial1);
+  assert.equal(boardCert(rig.root, 'b2').serialNumber, serial2);
 });
 
 test('a board that regenerates its key after the capture is flagged key-changed; the rerun gives it a new key and certificate', { timeout: 180_000 }, async (t) => {

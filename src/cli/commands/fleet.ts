@@ -3,6 +3,7 @@ import { ExitCode } from '../../errors.js';
 
 interface ProvisionArgv {
   boards?: string;
+  again?: string;
   parallel?: number;
   createCa?: boolean;
 }
@@ -22,7 +23,7 @@ export async function provisionCommand(ctx: CommandContext, argv: ProvisionArgv)
   process.on('SIGTERM', onSignal);
   try {
     const boards = argv.boards === undefined || argv.boards === 'all' ? 'all' : argv.boards.split(',');
-    const r = await provisionFleet({ projectRoot: root, loaded, boards, parallel: argv.parallel, createCa: argv.createCa, env: ctx.env, log: ctx.log, verbose: ctx.verbose, signal: ac.signal, dryRun: ctx.dryRun });
+    const r = await provisionFleet({ projectRoot: root, loaded, boards, parallel: argv.parallel, createCa: argv.createCa, env: ctx.env, log: ctx.log, verbose: ctx.verbose, signal: ac.signal, dryRun: ctx.dryRun, again: argv.again?.split(',').map((a) => a.trim()).filter(Boolean) });
     if (ctx.dryRun) return { data: { fleet: r } };
     const count = (o: string) => r.boards.filter((b) => b.outcome === o).length;
     const summary = `${count('ok')} provisioned, ${count('already-done')} already done, ${count('failed')} failed${count('busy') ? `, ${count('busy')} busy` : ''}${count('interrupted') ? `, ${count('interrupted')} interrupted` : ''}; ${r.keygenBuilds} keygen build(s); ${(r.durationMs / 1000).toFixed(1)} s`;

@@ -43,6 +43,32 @@ export const commands: CommandSpec[] = [
     load: async () => (await import('./commands/provision.js')).run,
   },
   {
+    command: 'fleet',
+    describe: 'Provision a rack of boards (boards[]) in parallel with one keygen build, and the ledger of their keys and certificates',
+    subcommands: [
+      {
+        command: 'provision',
+        describe: 'Provision the boards N at a time; a rerun continues each board where it stopped (never a second certificate)',
+        builder: (y) =>
+          y
+            .option('boards', { type: 'string', requiresArg: true, describe: 'all (default), or board ids separated by commas' })
+            .option('parallel', { type: 'number', requiresArg: true, describe: 'Boards at once (default: fleet.parallel, else 4)' })
+            .option('again', { type: 'string', requiresArg: true, describe: 'Board ids (commas) to provision again from the start even if done, e.g. a replaced board: new key, new certificate' })
+            .option('create-ca', { type: 'boolean', describe: 'Create a lab CA in .keyprov/ when there is none' }),
+        load: async () => (await import('./commands/fleet.js')).provisionCommand,
+      },
+      {
+        command: 'status',
+        describe: 'The ledger: each board, its key fingerprint, certificate serial, thing, status and flags (--json, --csv)',
+        builder: (y) =>
+          y
+            .option('csv', { type: 'boolean', describe: 'CSV on stdout (RFC 4180)' })
+            .option('events', { type: 'boolean', describe: 'Also list the event log' }),
+        load: async () => (await import('./commands/fleet.js')).statusCommand,
+      },
+    ],
+  },
+  {
     command: 'capture',
     describe: "Read the board's public key from its serial console (or a saved log), validate it, write DER, PEM and the console log",
     builder: (y) =>

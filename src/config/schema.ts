@@ -11,6 +11,7 @@ import { awsSection } from './sections/aws.js';
 import { renderSection } from './sections/render.js';
 import { boardSection } from './sections/boards.js';
 import { provisionSection } from './sections/provision.js';
+import { fleetSection } from './sections/fleet.js';
 
 export function configSchema(ctx: SchemaContext) {
   return z
@@ -25,6 +26,7 @@ export function configSchema(ctx: SchemaContext) {
       aws: awsSection(ctx).optional(),
       render: renderSection(ctx).optional(),
       provision: provisionSection(ctx).optional(),
+      fleet: fleetSection(ctx).optional(),
       boards: z.array(boardSection(ctx)).optional(),
     })
     .superRefine((cfg, zctx) => {

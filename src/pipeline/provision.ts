@@ -40,6 +40,13 @@ export interface ProvisionOptions {
   env?: NodeJS.ProcessEnv;
   log: Logger;
   signal?: AbortSignal;
+  // --- For `keyprov fleet` (src/fleet/): one keygen image for many boards. ---
+  /** A keygen image built once by the caller: no probe, patch, keygen build or restore; flash-keygen writes this file. */
+  keygenImage?: string;
+  /** Replaces the credential build (e.g. a per-board out-of-tree build); returns the image to flash. */
+  buildCredential?: (ctx: { boardId: string; generatedDir: string; signal?: AbortSignal }) => Promise<string>;
+  /** Called when a step starts and after it ends (live tables, ledgers). */
+  onProgress?: (report: ProvisionReport) => void | Promise<void>;
 }
 
 export interface ProvisionReport {
@@ -75,6 +82,8 @@ interface Run {
   toolVersions?: Promise<void>;
   patch?: ApplyPhaseResult;
   cert?: IssuedCertificate;
+  /** Set by opts.buildCredential. */
+  credentialImage?: string;
   report: ProvisionReport;
 }
 
@@ -158,6 +167,11 @@ function keygenSkipped(run: Run): string | undefined {
   return run.reusedKey ? 'the board already printed its key (--keygen auto)' : undefined;
 }
 
+/** The patch and keygen build steps are skipped when the caller built the keygen image (keyprov fleet). */
+function prebuiltKeygen(run: Run): string | undefined {
+  return run.opts.keygenImage ? 'the keygen image was built once for the fleet' : undefined;
+}
+
 function steps(): Step<Run>[] {
   return [
     {
@@ -179,7 +193,7 @@ function steps(): Step<Run>[] {
         );
         // A patch left by a killed run was already restored by the CLI hook; one left by `keyprov patch` is the user's: refuse.
         const { pendingPatch } = await import('../source/journal.js');
-        const pending = pendingPatch(run.root);
+        const pending = run.opts.keygenImage ? [] : pendingPatch(run.root); // the fleet restored its own patch; another process may hold one
         if (pending.length) {
           throw new UsageError('PATCH_PENDING', `a keygen patch is still applied to ${pending.map((e) => e.file).join(', ')}`, { hint: 'run `keyprov restore` first; provision applies and restores its own patch' });
         }
@@ -242,7 +256,7 @@ function steps(): Step<Run>[] {
       name: 'patch-keygen',
       title: 'patch the source for the keygen build',
       async run(run, ctl) {
-        const skip = keygenSkipped(run);
+        const skip = keygenSkipped(run) ?? prebuiltKeygen(run);
         if (skip) return ctl.skip(skip);
         const { applyPhase } = await import('../source/apply.js');
         const fw = run.cfg.firmware;
@@ -266,7 +280,7 @@ function steps(): Step<Run>[] {
       name: 'build-keygen',
       title: 'build the keygen image',
       async run(run, ctl) {
-        const skip = keygenSkipped(run);
+        const skip = keygenSkipped(run) ?? prebuiltKeygen(run);
         if (skip) return ctl.skip(skip);
         const image = await build(run, 'keygen');
         run.report.keygenBuilds++;
@@ -279,7 +293,7 @@ function steps(): Step<Run>[] {
       async run(run, ctl) {
         const skip = keygenSkipped(run);
         if (skip) return ctl.skip(skip);
-        await flashAndReset(run, 'keygen', run.cfg.build?.image);
+        await flashAndReset(run, 'keygen', run.opts.keygenImage ?? run.cfg.build?.image);
       },
     },
     {
@@ -323,6 +337,7 @@ function steps(): Step<Run>[] {
       always: true,
       async run(run, ctl) {
         if (run.opts.dryRun) return ctl.skip('dry run');
+        if (run.opts.keygenImage) return ctl.skip('no patch by this run (the fleet restored the source after its keygen build)');
         const { restoreAll } = await import('../source/restore.js');
         const r = await restoreAll({ projectRoot: run.root, log: run.opts.log });
         releasePatchLock(run.root);
@@ -392,6 +407,10 @@ function steps(): Step<Run>[] {
       name: 'build-credential',
       title: 'build the credential image',
       async run(run, ctl) {
+        if (run.opts.buildCredential) {
+          run.credentialImage = await run.opts.buildCredential({ boardId: run.board.id, generatedDir: generatedDir(run), signal: run.opts.signal });
+          return ctl.fact('image', run.credentialImage);
+        }
         ctl.fact('image', await build(run, 'credential'));
       },
     },
@@ -399,7 +418,7 @@ function steps(): Step<Run>[] {
       name: 'flash-credential',
       title: 'flash the credential image and reset',
       async run(run) {
-        await flashAndReset(run, 'credential', run.cfg.build?.image);
+        await flashAndReset(run, 'credential', run.credentialImage ?? run.cfg.build?.image);
       },
     },
     {
@@ -473,16 +492,21 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionReport
     files,
     phaseStart: {},
     reusedKey: false,
-    report: { board: board.id, thingName, startedAt: new Date(started).toISOString(), outcome: 'failed', keygen: opts.keygen ?? cfg.provision?.keygen ?? 'auto', keygenBuilds: 0, tools: {}, steps: [] },
+    report: { board: board.id, thingName, startedAt: new Date(started).toISOString(), outcome: 'failed', keygen: opts.keygenImage ? 'force' : (opts.keygen ?? cfg.provision?.keygen ?? 'auto'), keygenBuilds: 0, tools: {}, steps: [] },
   };
   await fs.mkdir(files.dir, { recursive: true });
   const writeReport = async (records: StepRecord[]) => {
     run.report.steps = records;
     run.report.publicKeyFingerprint = run.key?.fingerprint;
     if (!opts.dryRun) await writeFileAtomic(files.report, JSON.stringify(run.report, null, 2) + '\n');
+    await opts.onProgress?.(run.report);
+  };
+  const onStart = async (records: StepRecord[]) => {
+    run.report.steps = records;
+    await opts.onProgress?.(run.report);
   };
   try {
-    const records = await runSteps(steps(), run, { log: opts.log, from: opts.from, signal: opts.signal, onRecord: writeReport });
+    const records = await runSteps(steps(), run, { log: opts.log, from: opts.from, signal: opts.signal, onRecord: writeReport, onStart });
     run.report.outcome = 'ok';
     run.report.steps = records;
   } catch (e) {

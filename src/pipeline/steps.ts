@@ -42,6 +42,8 @@ export interface RunStepsOptions {
   from?: string;
   /** Called after every step (to persist report.json as the run goes). */
   onRecord?: (records: StepRecord[]) => Promise<void> | void;
+  /** Called when a step starts (live tables of several boards). */
+  onStart?: (records: StepRecord[], index: number) => Promise<void> | void;
   /** Aborted by SIGINT/SIGTERM; steps not marked `always` stop being started. */
   signal?: AbortSignal;
 }
@@ -106,6 +108,7 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, opts: RunStepsOption
       progress: (t) => list.draw(i, t),
     };
     list.draw(i);
+    await opts.onStart?.(records, i);
     try {
       await step.run(ctx, ctl);
       rec.outcome = skipped ? 'skipped' : 'ok';

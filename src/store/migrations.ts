@@ -67,4 +67,40 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'fleet ledger',
+    sql: `
+      -- One row per board of a rack (keyprov fleet): where it stands, its key and certificate.
+      CREATE TABLE fleet_boards (
+        board_id TEXT PRIMARY KEY,
+        thing_name TEXT,
+        status TEXT NOT NULL,                  -- running | done | failed (progress: the key and certificate columns)
+        last_step TEXT,                        -- last step that finished ok
+        public_key_fingerprint TEXT,           -- SHA-256 of the SubjectPublicKeyInfo DER, hex (as captured)
+        issued_key_fingerprint TEXT,           -- the key the certificate was issued for
+        certificate_serial TEXT,
+        certificate_fingerprint TEXT,
+        flags TEXT NOT NULL DEFAULT '',        -- space-separated: duplicate-key key-changed
+        error TEXT,                            -- code: message of the last failure
+        attempts INTEGER NOT NULL DEFAULT 0,
+        owner_pid INTEGER,                     -- the process working on it while status = running
+        owner_host TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        finished_at TEXT
+      );
+      CREATE INDEX fleet_boards_by_key ON fleet_boards (public_key_fingerprint);
+      CREATE TABLE fleet_events (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        board_id TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        kind TEXT NOT NULL,                    -- claimed | step | captured | certified | done | failed | flagged | released
+        step TEXT,
+        detail TEXT
+      );
+      CREATE INDEX fleet_events_by_board ON fleet_events (board_id, id);
+    `,
+  },
 ];

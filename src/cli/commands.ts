@@ -69,67 +69,29 @@ export const commands: CommandSpec[] = [
     ],
   },
   {
-    command: 'capture',
-    describe: "Read the board's public key from its serial console (or a saved log), validate it, write DER, PEM and the console log",
+    command: 'patch',
+    describe: 'Set the keygen switch (keyprovisioningFORCE_GENERATE_NEW_KEY_PAIR) for the keygen (1) or credential (0) build; journaled so `keyprov restore` can undo it',
     builder: (y) =>
       y
-        .option('port', { type: 'string', requiresArg: true, describe: 'Console port: a device path, a /dev/serial/by-id link, a pty link, or "auto" (default: serial.port)' })
-        .option('from-log', { type: 'string', requiresArg: true, describe: 'Read a saved console log instead of a port ("-" for stdin)' })
-        .option('baud', { type: 'number', describe: 'Baud rate (default: serial.baud, else 115200)' })
-        .option('reset', { type: 'string', choices: ['none', 'dtr', 'rts', 'dtr-rts', 'command'], describe: 'Reset the board after opening the port (default: serial.reset, else none)' })
-        .option('timeout', { type: 'number', describe: 'Seconds to wait for the key (default: serial.timeout, else 60); extended when the board announces a wait' })
-        .option('out', { type: 'string', describe: "Folder for device-public-key.der/.pem, console.log, capture.json (default: the board's state folder)" })
-        .option('board', { type: 'string', describe: 'Board whose serial settings and state folder to use' })
-        .conflicts('port', 'from-log'),
-    load: async () => (await import('./commands/capture.js')).run,
+        .option('phase', { choices: ['keygen', 'credential'] as const, describe: 'keygen: set the switch to 1 (journaled). credential: restore the journal and make sure the switch is 0' })
+        .option('source', { type: 'string', array: true, describe: 'File defining the switch (repeatable). Default: firmware.provisioningSource, else a search of firmware.root or the project' })
+        .option('macro', { type: 'string', array: true, describe: 'Name of the switch macro (repeatable). Default: firmware.macros, else keyprovisioningFORCE_GENERATE_NEW_KEY_PAIR and FORCE_GENERATE_NEW_KEY_PAIR' })
+        .option('mode', { choices: ['edit', 'guard'] as const, default: 'edit', describe: 'edit: change the value in place. guard: wrap the definition once in #ifndef NAME (default 0) so the phase becomes a compile definition' })
+        .option('print-cflags', { type: 'boolean', describe: 'Print the compile definition for --phase (e.g. -DNAME=1) on stdout; needs a guarded source (--mode guard)' })
+        .option('keygen-delay', {
+          type: 'number',
+          describe:
+            'keygen build only: set DELAY_BEFORE_KEY_PAIR_GENERATION_SECS (firmware default 180) to SECONDS; restored with the rest. The firmware waits before generating because a board reset during the next flash can boot the old keygen image once more and regenerate the key, so the certificate would no longer match. Shorten it only when nothing resets the board before the credential image is flashed',
+        })
+        .example('keyprov patch --phase keygen', 'set the switch to 1 for the keygen build')
+        .example('keyprov patch --phase credential', 'put the source back and make sure the switch is 0')
+        .example('keyprov patch --mode guard && keyprov patch --phase keygen --print-cflags', 'guard once, then build with -DNAME=1'),
+    load: async () => (await import('./commands/patch.js')).run,
   },
   {
-    command: 'aws',
-    describe: 'Register the CA, boards and a least-privilege policy with AWS IoT (JITP template, deregistration)',
-    subcommands: [
-      {
-        command: 'register-ca',
-        describe: 'Register the lab CA with AWS IoT (verification certificate), optionally for JITR/JITP',
-        builder: (y) =>
-          awsOptions(y)
-            .option('ca-cert', { type: 'string', describe: 'CA certificate (default: pki.ca.cert, else .keyprov/ca.pem)' })
-            .option('allow-auto-registration', { type: 'boolean', describe: 'JITR: devices signed by the CA register themselves on first connect' })
-            .option('jitp-template', { type: 'string', describe: 'JITP provisioning template file (see `keyprov aws jitp-template`)' })
-            .option('role-arn', { type: 'string', describe: 'IAM role AWS IoT provisions with (required with --jitp-template)' }),
-        load: async () => (await import('./commands/aws.js')).registerCaCommand,
-      },
-      {
-        command: 'register',
-        describe: 'Create the thing, register the device certificate, attach the policy and the thing, activate',
-        builder: (y) =>
-          awsOptions(y)
-            .option('board', { type: 'string', describe: 'Board to register (needed when the config lists several)' })
-            .option('thing-name', { type: 'string', describe: 'Thing name (default: from the config)' })
-            .option('cert', { type: 'string', describe: 'Device certificate (default: .keyprov/boards/<id>/device-cert.pem)' })
-            .option('ca-cert', { type: 'string', describe: 'CA certificate (default: pki.ca.cert, else .keyprov/ca.pem)' }),
-        load: async () => (await import('./commands/aws.js')).registerCommand,
-      },
-      {
-        command: 'jitp-template',
-        describe: 'Print (or write) a JITP provisioning template with the least-privilege policy',
-        builder: (y) =>
-          awsOptions(y)
-            .option('out', { type: 'string', describe: 'Write the template to this file instead of stdout' })
-            .option('force', { type: 'boolean', default: false, describe: 'Overwrite an existing --out file' })
-            .option('policy-name', { type: 'string', describe: 'Attach this existing policy instead of the inline default document' }),
-        load: async () => (await import('./commands/aws.js')).jitpTemplateCommand,
-      },
-      {
-        command: 'deregister',
-        describe: "Detach, deactivate and delete a board's certificate, then delete its thing",
-        builder: (y) =>
-          awsOptions(y)
-            .option('board', { type: 'string', describe: 'Board to deregister' })
-            .option('thing-name', { type: 'string', describe: 'Thing name (default: from the records, else the config)' })
-            .option('cert', { type: 'string', describe: 'Device certificate (default: from the records)' }),
-        load: async () => (await import('./commands/aws.js')).deregisterCommand,
-      },
-    ],
+    command: 'restore',
+    describe: 'Put back every file keyprov patched (byte for byte; values only when the file was edited since)',
+    load: async () => (await import('./commands/restore.js')).run,
   },
   {
     command: 'build',
@@ -156,29 +118,19 @@ export const commands: CommandSpec[] = [
     load: async () => (await import('./commands/flash.js')).runReset,
   },
   {
-    command: 'patch',
-    describe: 'Set the keygen switch (keyprovisioningFORCE_GENERATE_NEW_KEY_PAIR) for the keygen (1) or credential (0) build; journaled so `keyprov restore` can undo it',
+    command: 'capture',
+    describe: "Read the board's public key from its serial console (or a saved log), validate it, write DER, PEM and the console log",
     builder: (y) =>
       y
-        .option('phase', { choices: ['keygen', 'credential'] as const, describe: 'keygen: set the switch to 1 (journaled). credential: restore the journal and make sure the switch is 0' })
-        .option('source', { type: 'string', array: true, describe: 'File defining the switch (repeatable). Default: firmware.provisioningSource, else a search of firmware.root or the project' })
-        .option('macro', { type: 'string', array: true, describe: 'Name of the switch macro (repeatable). Default: firmware.macros, else keyprovisioningFORCE_GENERATE_NEW_KEY_PAIR and FORCE_GENERATE_NEW_KEY_PAIR' })
-        .option('mode', { choices: ['edit', 'guard'] as const, default: 'edit', describe: 'edit: change the value in place. guard: wrap the definition once in #ifndef NAME (default 0) so the phase becomes a compile definition' })
-        .option('print-cflags', { type: 'boolean', describe: 'Print the compile definition for --phase (e.g. -DNAME=1) on stdout; needs a guarded source (--mode guard)' })
-        .option('keygen-delay', {
-          type: 'number',
-          describe:
-            'keygen build only: set DELAY_BEFORE_KEY_PAIR_GENERATION_SECS (firmware default 180) to SECONDS; restored with the rest. The firmware waits before generating because a board reset during the next flash can boot the old keygen image once more and regenerate the key, so the certificate would no longer match. Shorten it only when nothing resets the board before the credential image is flashed',
-        })
-        .example('keyprov patch --phase keygen', 'set the switch to 1 for the keygen build')
-        .example('keyprov patch --phase credential', 'put the source back and make sure the switch is 0')
-        .example('keyprov patch --mode guard && keyprov patch --phase keygen --print-cflags', 'guard once, then build with -DNAME=1'),
-    load: async () => (await import('./commands/patch.js')).run,
-  },
-  {
-    command: 'restore',
-    describe: 'Put back every file keyprov patched (byte for byte; values only when the file was edited since)',
-    load: async () => (await import('./commands/restore.js')).run,
+        .option('port', { type: 'string', requiresArg: true, describe: 'Console port: a device path, a /dev/serial/by-id link, a pty link, or "auto" (default: serial.port)' })
+        .option('from-log', { type: 'string', requiresArg: true, describe: 'Read a saved console log instead of a port ("-" for stdin)' })
+        .option('baud', { type: 'number', describe: 'Baud rate (default: serial.baud, else 115200)' })
+        .option('reset', { type: 'string', choices: ['none', 'dtr', 'rts', 'dtr-rts', 'command'], describe: 'Reset the board after opening the port (default: serial.reset, else none)' })
+        .option('timeout', { type: 'number', describe: 'Seconds to wait for the key (default: serial.timeout, else 60); extended when the board announces a wait' })
+        .option('out', { type: 'string', describe: "Folder for device-public-key.der/.pem, console.log, capture.json (default: the board's state folder)" })
+        .option('board', { type: 'string', describe: 'Board whose serial settings and state folder to use' })
+        .conflicts('port', 'from-log'),
+    load: async () => (await import('./commands/capture.js')).run,
   },
   {
     command: 'ca',
@@ -265,11 +217,6 @@ export const commands: CommandSpec[] = [
     load: async () => (await import('./commands/render.js')).run,
   },
   {
-    command: 'cmake-module-path',
-    describe: 'Print the folder holding Keyprov.cmake and keyprov.mk (for CMAKE_MODULE_PATH or a make include)',
-    load: async () => (await import('./commands/cmake-module-path.js')).run,
-  },
-  {
     command: 'images',
     describe: 'Build one credential image per board with an issued certificate, out of tree and in parallel, into dist/<board>/ with manifests',
     builder: (y) =>
@@ -282,6 +229,59 @@ export const commands: CommandSpec[] = [
         .example('keyprov images --jobs 3', 'one image per board, three builds at a time')
         .example('keyprov images --boards lab-1,lab-2 --out artifacts', 'two boards only'),
     load: async () => (await import('./commands/images.js')).run,
+  },
+  {
+    command: 'cmake-module-path',
+    describe: 'Print the folder holding Keyprov.cmake and keyprov.mk (for CMAKE_MODULE_PATH or a make include)',
+    load: async () => (await import('./commands/cmake-module-path.js')).run,
+  },
+  {
+    command: 'aws',
+    describe: 'Register the CA, boards and a least-privilege policy with AWS IoT (JITP template, deregistration)',
+    subcommands: [
+      {
+        command: 'register-ca',
+        describe: 'Register the lab CA with AWS IoT (verification certificate), optionally for JITR/JITP',
+        builder: (y) =>
+          awsOptions(y)
+            .option('ca-cert', { type: 'string', describe: 'CA certificate (default: pki.ca.cert, else .keyprov/ca.pem)' })
+            .option('allow-auto-registration', { type: 'boolean', describe: 'JITR: devices signed by the CA register themselves on first connect' })
+            .option('jitp-template', { type: 'string', describe: 'JITP provisioning template file (see `keyprov aws jitp-template`)' })
+            .option('role-arn', { type: 'string', describe: 'IAM role AWS IoT provisions with (required with --jitp-template)' }),
+        load: async () => (await import('./commands/aws.js')).registerCaCommand,
+      },
+      {
+        command: 'register',
+        describe: 'Create the thing, register the device certificate, attach the policy and the thing, activate',
+        builder: (y) =>
+          awsOptions(y)
+            .option('board', { type: 'string', describe: 'Board to register (needed when the config lists several)' })
+            .option('thing-name', { type: 'string', describe: 'Thing name (default: from the config)' })
+            .option('cert', { type: 'string', describe: 'Device certificate (default: .keyprov/boards/<id>/device-cert.pem)' })
+            .option('ca-cert', { type: 'string', describe: 'CA certificate (default: pki.ca.cert, else .keyprov/ca.pem)' }),
+        load: async () => (await import('./commands/aws.js')).registerCommand,
+      },
+      {
+        command: 'jitp-template',
+        describe: 'Print (or write) a JITP provisioning template with the least-privilege policy',
+        builder: (y) =>
+          awsOptions(y)
+            .option('out', { type: 'string', describe: 'Write the template to this file instead of stdout' })
+            .option('force', { type: 'boolean', default: false, describe: 'Overwrite an existing --out file' })
+            .option('policy-name', { type: 'string', describe: 'Attach this existing policy instead of the inline default document' }),
+        load: async () => (await import('./commands/aws.js')).jitpTemplateCommand,
+      },
+      {
+        command: 'deregister',
+        describe: "Detach, deactivate and delete a board's certificate, then delete its thing",
+        builder: (y) =>
+          awsOptions(y)
+            .option('board', { type: 'string', describe: 'Board to deregister' })
+            .option('thing-name', { type: 'string', describe: 'Thing name (default: from the records, else the config)' })
+            .option('cert', { type: 'string', describe: 'Device certificate (default: from the records)' }),
+        load: async () => (await import('./commands/aws.js')).deregisterCommand,
+      },
+    ],
   },
 ];
 

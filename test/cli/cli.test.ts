@@ -10,7 +10,7 @@ const FIXTURE = path.join(REPO_ROOT, 'test/fixtures/freertos-demo');
 test('--help lists the commands, --version prints the package version', async () => {
   const h = await runCli(['--help']);
   assert.equal(h.code, 0);
-  for (const c of ['init', 'doctor', 'provision', 'patch', 'restore', 'build', 'flash', 'reset', 'capture', 'ca', 'issue', 'verify', 'render', 'aws']) assert.match(h.stdout, new RegExp(`keyprov ${c}`));
+  for (const c of ['init', 'doctor', 'provision', 'patch', 'restore', 'build', 'flash', 'reset', 'capture', 'ca', 'issue', 'verify', 'render', 'aws', 'fleet', 'images', 'cmake-module-path']) assert.match(h.stdout, new RegExp(`keyprov ${c}`));
   const v = await runCli(['--version']);
   const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
   assert.equal(v.stdout.trim(), pkg.version);

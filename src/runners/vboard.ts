@@ -21,8 +21,6 @@ export const vboard = defineRunner({
   // `vboard flash` only writes; the board starts on `vboard reset`.
   caps: { commands: ['flash', 'reset', 'erase'], erase: true, verify: false, reset: true, probe: false, port: false },
   needsImage: true,
-  // vboard has no --version (it prints its usage).
-  versionArgs: null,
   options: z.strictObject({
     /** The board's folder (its flash file and state), relative to the config. */
     boardDir: z.string().min(1).optional(),

@@ -12,6 +12,8 @@ import { boardPaths, KNOB_DEFAULTS, readKnobs, writeFileAtomic, writeKnobs } fro
 import { isServed, request } from './control.mjs';
 
 /** Exit statuses, as a vendor tool documents them. */
+export const VERSION = '1.0.0';
+
 export const EXIT = Object.freeze({ OK: 0, FILE: 1, NOT_CONNECTED: 2, FLASH_FAILED: 3, VERIFY_FAILED: 4, USAGE: 64 });
 
 const VBOARD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'vboard');
@@ -38,6 +40,7 @@ const OPTIONS = {
   reset: { type: 'boolean' },
   clear: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
   'flash-failures': { type: 'string' },
   'reset-during-key-after-rows': { type: 'string' },
   'garbage-bytes': { type: 'string' },
@@ -93,6 +96,10 @@ async function run(argv) {
   }
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
+  if (values.version) {
+    process.stdout.write(`vboard ${VERSION} (keyprov virtual board)\n`);
+    return EXIT.OK;
+  }
   if (values.help || !command) {
     process.stdout.write(USAGE + '\n');
     return values.help ? EXIT.OK : EXIT.USAGE;

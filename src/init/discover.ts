@@ -1,6 +1,6 @@
 // Looks through a firmware tree for what keyprov needs to know: the file that defines
-// the keygen macro, the folder of the credential headers, and the build system.
-// A cheap text scan: the real C parse happens when the source is patched.
+// the keygen macro (found with the same C parser as `keyprov patch`, so copies in comments,
+// strings and `#if 0` do not count), the folder of the credential headers, and the build system.
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { DEFAULT_KEYGEN_MACROS } from '../config/sections/firmware.js';
@@ -43,27 +43,14 @@ export async function walkSourceFiles(root: string, onFile: (file: string) => Pr
   }
 }
 
-/** Strip block and line comments (keeping line count) so doc-comment copies do not count. */
-function stripComments(text: string): string {
-  return text.replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' ')).replace(/\/\/[^\n]*/g, '');
-}
-
 export async function discover(root: string, macros: string[] = DEFAULT_KEYGEN_MACROS): Promise<Discovery> {
   const out: Discovery = { root, macroDefinitions: [], headerDirs: [], buildSystems: [], filesScanned: 0 };
   const headerDirs = new Set<string>();
-  const defRe = new RegExp(`^[ \\t]*#[ \\t]*define[ \\t]+(${macros.join('|')})[ \\t]+([^\\r\\n]*)`, 'gm');
-  await walkSourceFiles(root, async (file) => {
-    out.filesScanned++;
-    const base = path.basename(file);
-    if (base === 'aws_clientcredential.h' || base === 'aws_clientcredential_keys.h') headerDirs.add(path.dirname(file));
-    const text = await fs.readFile(file, 'latin1');
-    if (!macros.some((m) => text.includes(m))) return;
-    const code = stripComments(text);
-    for (const m of code.matchAll(defRe)) {
-      const line = code.slice(0, m.index).split('\n').length;
-      out.macroDefinitions.push({ file, line, macro: m[1]!, value: m[2]!.trim() });
-    }
-  });
+  await walkSourceFiles(root, (file) => void headerDirs.add(path.dirname(file)), /^aws_clientcredential(_keys)?\.h$/);
+  const { discoverDefinitions } = await import('../source/find.js');
+  const found = await discoverDefinitions({ searchRoot: root, names: macros });
+  out.filesScanned = found.searched.length;
+  for (const d of found.definitions) if (d.active) out.macroDefinitions.push({ file: d.file, line: d.line, macro: d.name, value: d.value });
   out.headerDirs = [...headerDirs].sort();
   const has = async (f: string) => fs.access(path.join(root, f)).then(() => true, () => false);
   if (await has('CMakeLists.txt')) out.buildSystems.push('cmake');

@@ -397,6 +397,7 @@ function steps(): Step<Run>[] {
       name: 'render',
       title: 'render the credential headers',
       async run(run, ctl) {
+        if (run.opts.dryRun && !existsSync(run.files.certificate)) return ctl.skip(`dry run: would render the headers into ${path.relative(run.root, generatedDir(run)) || '.'}`);
         const { renderHeaders } = await import('../render/render.js');
         const r = await renderHeaders({ projectRoot: run.root, config: run.cfg, boardId: run.board.id, dryRun: run.opts.dryRun, log: run.opts.log });
         const written = r.files.filter((f) => f.written).length;
@@ -494,7 +495,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionReport
     reusedKey: false,
     report: { board: board.id, thingName, startedAt: new Date(started).toISOString(), outcome: 'failed', keygen: opts.keygenImage ? 'force' : (opts.keygen ?? cfg.provision?.keygen ?? 'auto'), keygenBuilds: 0, tools: {}, steps: [] },
   };
-  await fs.mkdir(files.dir, { recursive: true });
+  if (!opts.dryRun) await fs.mkdir(files.dir, { recursive: true });
   const writeReport = async (records: StepRecord[]) => {
     run.report.steps = records;
     run.report.publicKeyFingerprint = run.key?.fingerprint;

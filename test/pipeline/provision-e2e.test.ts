@@ -138,3 +138,16 @@ test('provision: the board regenerating its key during the credential flash (sta
   assert.equal(outcome(report(rig, 'b1'), 'verify'), 'failed');
   noLeftovers(rig, before);
 });
+
+test('provision --dry-run prints the commands it would run and changes nothing', async (t) => {
+  const rig = await makeRig(t, { boards: 1 });
+  const before = rig.sourceHashes();
+  const r = await provision(rig, ['--board', 'b1', '--dry-run']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /would set keyprovisioningFORCE_GENERATE_NEW_KEY_PAIR 0 -> 1 at .*aws_dev_mode_key_provisioning\.c:30/);
+  assert.match(r.stderr, /\[dry-run\] build keygen: \/bin\/sh -c 'make -s OUT=build/);
+  assert.match(r.stderr, /\[dry-run\] flash \(vboard\): .*vboard flash --board .*boards\/b1 /);
+  assert.deepEqual(rig.sourceHashes(), before);
+  assert.ok(!existsSync(path.join(rig.root, '.keyprov/boards')), 'no board folder');
+  assert.ok(!existsSync(path.join(rig.root, 'build')), 'nothing built');
+});

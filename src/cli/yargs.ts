@@ -1,3 +1,3 @@
-// yargs through one module so the build can replace it with a bundle (scripts/bundle-yargs.mjs).
+// yargs through one module so the build can replace it with a bundle (scripts/bundle.mjs).
 export { default } from 'yargs';
 export type { Argv } from 'yargs';

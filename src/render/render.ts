@@ -261,14 +261,7 @@ async function readIfExists(file: string): Promise<string | undefined> {
 
 /** The endpoint recorded by AWS registration, or undefined when there is none. */
 async function readRecordedEndpoint(file: string): Promise<string | undefined> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-  const endpoint = text.trim();
+  const endpoint = (await readIfExists(file))?.trim();
   if (!endpoint) return undefined;
   if (!/^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(endpoint)) {
     throw new UsageError('RENDER_INPUT_INVALID', `${file} does not hold a host name: ${JSON.stringify(endpoint.slice(0, 80))}`, {

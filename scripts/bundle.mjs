@@ -1,8 +1,10 @@
-// Replaces dist/config/load.js (config loading: yaml + zod + the schema) with one minified
-// file. zod 4 alone is ~95 ESM modules; resolving and compiling them one by one was most
-// of `keyprov render`'s start-up when run before every build (see bench/render-noop.mjs).
-// src/errors.js stays a shared import so that `instanceof KeyprovError` still holds.
-// Without esbuild, the unbundled modules stay (slower start-up, same behaviour).
+// After tsc: replace two start-up-heavy corners of dist/ with single minified files.
+// - dist/cli/yargs.js (a plain re-export of yargs): yargs' ~40 ESM modules took ~95 ms
+//   to load here, the bundle ~14 ms; this keeps `keyprov --help` within its budget.
+// - dist/config/load.js (yaml + zod + the schema): zod 4 alone is ~95 ESM modules, which
+//   was most of `keyprov render`'s start-up before every build (bench/render-noop.mjs).
+//   src/errors.js stays a shared import so that `instanceof KeyprovError` still holds.
+// Without esbuild both stay unbundled: slower start-up, same behaviour.
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -11,9 +13,18 @@ let esbuild;
 try {
   esbuild = await import('esbuild');
 } catch {
-  console.error('bundle-config: esbuild not installed; keeping the unbundled config loader (slower start-up)');
+  console.error('bundle: esbuild not installed; keeping the unbundled yargs and config loader (slower start-up)');
   process.exit(0);
 }
+const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', minify: true, legalComments: 'eof', logLevel: 'warning' };
+
+await esbuild.build({
+  ...common,
+  entryPoints: [path.join(root, 'src/cli/yargs.ts')],
+  outfile: path.join(root, 'dist/cli/yargs.js'),
+  alias: { 'string-width': path.join(root, 'scripts/shims/string-width.mjs') },
+});
+
 const src = path.join(root, 'src') + path.sep;
 const shared = {
   name: 'keep-shared-modules',
@@ -27,16 +38,10 @@ const shared = {
   },
 };
 await esbuild.build({
+  ...common,
   entryPoints: [path.join(root, 'src/config/load.ts')],
   outfile: path.join(root, 'dist/config/load.js'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  minify: true,
-  legalComments: 'eof',
   plugins: [shared],
   // yaml is CommonJS and requires node built-ins.
   banner: { js: "import { createRequire as keyprovCreateRequire } from 'node:module'; const require = keyprovCreateRequire(import.meta.url);" },
-  logLevel: 'warning',
 });

@@ -182,8 +182,16 @@ function steps(): Step<Run>[] {
         if (!run.cfg.build?.command) throw new UsageError('BUILD_NOT_CONFIGURED', 'build.command is not set', { hint: 'set build.command in keyprov.config.yaml' });
         if (!run.board.flash.runner) throw new UsageError('FLASH_NOT_CONFIGURED', 'flash.runner is not set', { hint: 'set flash.runner in keyprov.config.yaml (see `keyprov flash --help`)' });
         if (!run.board.serial.port) throw new UsageError('SERIAL_PORT_UNSET', `no serial port for board ${run.board.id}`, { hint: 'set serial.port (or boards[].serial.port)' });
-        planRunner('flash', { board: run.board, configDir: run.opts.loaded.dir, image: run.cfg.build.image ?? 'image' });
+        const plan = planRunner('flash', { board: run.board, configDir: run.opts.loaded.dir, image: run.cfg.build.image ?? 'image' });
         const { requireTool } = await import('../runners/exec.js');
+        // Fail here, before the source is patched and a keygen image built for nothing.
+        requireTool(plan.input.exe, { env: run.opts.env, cwd: run.opts.loaded.dir, tool: plan.runner.tool });
+        const port = run.board.serial.port;
+        if (port !== 'auto' && !run.opts.dryRun && !existsSync(port)) {
+          throw new UsageError('PORT_MISSING', `serial port ${port} does not exist`, {
+            hint: 'plug the board in (a virtual board: `vboard serve --board DIR`), or fix serial.port / boards[].serial.port',
+          });
+        }
         const cmd = run.cfg.build.command;
         if (Array.isArray(cmd)) requireTool(cmd[0]!, { env: run.opts.env, cwd: run.cfg.build.cwd ?? run.root, tool: { name: cmd[0]!, install: 'install the build tool, or fix build.command' } });
         // Asking the flasher for its version spawns it: let that run beside the next steps.

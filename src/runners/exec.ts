@@ -85,8 +85,10 @@ export function requireTool(exe: string, opts: { env?: NodeJS.ProcessEnv; cwd?: 
   const found = which(exe, env, opts.cwd ?? process.cwd());
   if (found) return found;
   const name = opts.tool?.name ?? path.basename(exe);
-  const where = exe.includes('/') ? `${path.resolve(opts.cwd ?? process.cwd(), exe)} does not exist or is not executable` : `not found on PATH (searched: ${searchPath(env).join(path.delimiter) || '(empty PATH)'})`;
-  throw new ToolError('TOOL_MISSING', `${name}: ${exe} ${where}`, {
+  const what = exe.includes('/')
+    ? `${path.resolve(opts.cwd ?? process.cwd(), exe)} does not exist or is not executable`
+    : `${exe} not found on PATH (searched: ${searchPath(env).join(path.delimiter) || '(empty PATH)'})`;
+  throw new ToolError('TOOL_MISSING', `${name}: ${what}`, {
     hint: opts.tool?.install ? `install it: ${opts.tool.install}` : `install ${name} or put it on PATH`,
     details: { tool: name, executable: exe, path: searchPath(env) },
   });

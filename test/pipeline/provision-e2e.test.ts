@@ -3,10 +3,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { makeRig, type Rig } from '../helpers/rig.js';
 import { runCli, KEYPROV_BIN, type CliResult } from '../helpers/cli.js';
-import { buildFirmware } from '../helpers/vboard.js';
+import { buildFirmware, VBOARD_DIR } from '../helpers/vboard.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 const provision = (rig: Rig, args: string[]) => runCli(['provision', ...args], { cwd: rig.root, timeoutMs: 180_000 });
 const report = (rig: Rig, id: string) => JSON.parse(readFileSync(path.join(rig.root, '.keyprov/boards', id, 'report.json'), 'utf8'));
@@ -150,4 +151,23 @@ test('provision --dry-run prints the commands it would run and changes nothing',
   assert.deepEqual(rig.sourceHashes(), before);
   assert.ok(!existsSync(path.join(rig.root, '.keyprov/boards')), 'no board folder');
   assert.ok(!existsSync(path.join(rig.root, 'build')), 'nothing built');
+});
+
+test('provision preflight: a missing flasher or serial port fails before the source is patched or anything is built', async (t) => {
+  const root = tmpDir(t, 'keyprov-preflight-');
+  cpSync(VBOARD_DIR, root, { recursive: true, filter: (src) => !/[/\\](build[^/\\]*|\.vboard|\.keyprov)$/.test(src) });
+  const source = path.join(root, 'src/aws_dev_mode_key_provisioning.c');
+  const before = readFileSync(source);
+  const config = path.join(root, 'keyprov.config.yaml');
+  writeFileSync(config, readFileSync(config, 'utf8').replace('vboard: ./vboard', 'vboard: ./no-such-vboard'));
+  const noTool = await runCli(['provision', '--keygen', 'force', '--create-ca'], { cwd: root });
+  assert.equal(noTool.code, 3, noTool.stderr);
+  assert.match(noTool.stderr, /keyprov: error: vboard: .*no-such-vboard does not exist or is not executable\nhint: install it/);
+  writeFileSync(config, readFileSync(config, 'utf8').replace('vboard: ./no-such-vboard', 'vboard: ./vboard'));
+  const noPort = await runCli(['provision', '--keygen', 'force', '--create-ca'], { cwd: root });
+  assert.equal(noPort.code, 2, noPort.stderr);
+  assert.match(noPort.stderr, /serial port .*\.vboard\/board-1\/tty does not exist\nhint: plug the board in \(a virtual board: `vboard serve --board DIR`\)/);
+  for (const r of [noTool, noPort]) assert.match(r.stderr, /\[1\/13\] preflight: .* FAILED/);
+  assert.deepEqual(readFileSync(source), before, 'the source was never patched');
+  assert.ok(!existsSync(path.join(root, 'build')), 'nothing was built');
 });

@@ -1,10 +1,12 @@
 // After tsc: replace two start-up-heavy corners of dist/ with single minified files.
 // - dist/cli/yargs.js (a plain re-export of yargs): yargs' ~40 ESM modules took ~95 ms
 //   to load here, the bundle ~14 ms; this keeps `keyprov --help` within its budget.
-// - dist/config/load.js (yaml + zod + the schema): zod 4 alone is ~95 ESM modules, which
-//   was most of `keyprov render`'s start-up before every build (bench/render-noop.mjs).
-//   src/errors.js stays a shared import so that `instanceof KeyprovError` still holds.
-// Without esbuild both stay unbundled: slower start-up, same behaviour.
+// - dist/util/zod.js (the one place every module imports zod from): zod 4 is ~95 ESM
+//   modules, which was most of `keyprov render`'s start-up before every build
+//   (bench/render-noop.mjs). One shared file means one zod instance per process.
+// - dist/config/load.js (yaml + the schema sections). Our modules outside src/config/
+//   (errors.js for `instanceof KeyprovError`, util/zod.js) stay shared imports.
+// Without esbuild all stay unbundled: slower start-up, same behaviour.
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -23,6 +25,12 @@ await esbuild.build({
   entryPoints: [path.join(root, 'src/cli/yargs.ts')],
   outfile: path.join(root, 'dist/cli/yargs.js'),
   alias: { 'string-width': path.join(root, 'scripts/shims/string-width.mjs') },
+});
+
+await esbuild.build({
+  ...common,
+  entryPoints: [path.join(root, 'src/util/zod.ts')],
+  outfile: path.join(root, 'dist/util/zod.js'),
 });
 
 const src = path.join(root, 'src') + path.sep;

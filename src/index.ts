@@ -1,8 +1,8 @@
 // Public API: re-exports only.
 export * from './errors.js';
 export { Logger, memoryLogger } from './log.js';
-export { loadConfigFile, findConfigFile, CONFIG_NAMES, type LoadedConfig } from './config/load.js';
-export { configSchema, type KeyprovConfig, type BoardConfig } from './config/schema.js';
+export { loadConfigFile, findConfigFile, CONFIG_NAMES, configSchema, type LoadedConfig } from './config/load.js';
+export type { KeyprovConfig, BoardConfig } from './config/schema.js';
 export { resolveBoard, expandThingName, type ResolvedBoard } from './config/boards.js';
 export { projectRoot, stateDir, boardStateDir } from './project.js';
 export { writeFileAtomic, writeIfChanged } from './util/fs-atomic.js';

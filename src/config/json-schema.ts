@@ -1,5 +1,5 @@
 // The JSON Schema for editors (schema/keyprov.config.schema.json), derived from the zod schema.
-import { z } from 'zod';
+import { z } from '../util/zod.js';
 import { configSchema } from './schema.js';
 
 export function configJsonSchema(): Record<string, unknown> {

@@ -7,6 +7,9 @@ import { UsageError } from '../errors.js';
 import { configSchema, type KeyprovConfig } from './schema.js';
 
 export { CONFIG_NAMES, findConfigFile } from './find.js';
+// Re-exported so that the library index takes the schema from the bundled loader (dist/config/load.js)
+// instead of loading a second copy of zod through dist/config/schema.js.
+export { configSchema };
 
 export interface LoadedConfig {
   /** Absolute path of the file it came from. */

@@ -1,5 +1,5 @@
 // The whole configuration file, assembled from one module per section.
-import { z } from 'zod';
+import { z } from '../util/zod.js';
 import type { SchemaContext } from './sections/common.js';
 import { firmwareSection } from './sections/firmware.js';
 import { buildSection } from './sections/build.js';

@@ -2,7 +2,7 @@
 // a zod schema for its `flash.options` keys, and a function from typed options to argv.
 // Runners never start processes themselves; src/runners/run.ts does, through exec.ts.
 import path from 'node:path';
-import { z } from 'zod';
+import { z } from '../util/zod.js';
 import { UsageError } from '../errors.js';
 import type { RunnerName } from '../config/sections/flash.js';
 import type { ToolInfo } from './exec.js';

@@ -1,5 +1,5 @@
 // Any flasher: an argv template with {image} {port} {board} {probe}. No shell involved.
-import { z } from 'zod';
+import { z } from '../util/zod.js';
 import { UsageError } from '../errors.js';
 import { defineRunner, resolveExecutable } from './base.js';
 import { expandTemplate, placeholderEnv } from './placeholders.js';

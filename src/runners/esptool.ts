@@ -1,5 +1,5 @@
 // Espressif's esptool: write_flash over the board's serial port.
-import { z } from 'zod';
+import { z } from '../util/zod.js';
 import { defineRunner, address, need, resolveFrom } from './base.js';
 
 const PORT_HINT = 'set serial.port (or flash.options.port) to the board\'s serial device';

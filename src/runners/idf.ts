@@ -1,5 +1,5 @@
 // ESP-IDF's idf.py: flashes what the ESP-IDF build produced (no image argument).
-import { z } from 'zod';
+import { z } from '../util/zod.js';
 import { defineRunner, need, resolveFrom } from './base.js';
 
 export const idf = defineRunner({

@@ -1,6 +1,6 @@
 // SEGGER J-Link Commander, driven by a generated command file.
 import path from 'node:path';
-import { z } from 'zod';
+import { z } from '../util/zod.js';
 import { defineRunner, address, need, isBinFile } from './base.js';
 
 const DEVICE_HINT = 'set flash.options.device to the J-Link device name, e.g. NRF52840_XXAA or STM32F429ZI';

@@ -1,5 +1,5 @@
 // A make target that flashes (the project's own flash rule).
-import { z } from 'zod';
+import { z } from '../util/zod.js';
 import { UsageError } from '../errors.js';
 import { defineRunner, resolveFrom } from './base.js';
 import { expandTemplate, placeholderEnv } from './placeholders.js';

@@ -1,5 +1,5 @@
 // Nordic nrfjprog: --program with sector or chip erase, --verify, --reset, -s SERIAL.
-import { z } from 'zod';
+import { z } from '../util/zod.js';
 import { defineRunner } from './base.js';
 import type { ExitCodeMeaning } from './exec.js';
 

@@ -1,5 +1,5 @@
 // OpenOCD: interface and target configs, then `program IMAGE verify reset exit`.
-import { z } from 'zod';
+import { z } from '../util/zod.js';
 import { UsageError } from '../errors.js';
 import { defineRunner, address, resolveFrom, isBinFile } from './base.js';
 

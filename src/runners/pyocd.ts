@@ -1,5 +1,5 @@
 // pyOCD: `pyocd flash -t TARGET -u UID IMAGE`.
-import { z } from 'zod';
+import { z } from '../util/zod.js';
 import { defineRunner, address, isBinFile } from './base.js';
 
 export const pyocd = defineRunner({

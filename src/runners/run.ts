@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
+import { z } from '../util/zod.js';
 import { ToolError, UsageError, VerificationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RunnerName } from '../config/sections/flash.js';

@@ -1,5 +1,5 @@
 // ST's STM32_Programmer_CLI: -c port=SWD [sn=...], -w IMAGE [ADDRESS], -v, -rst.
-import { z } from 'zod';
+import { z } from '../util/zod.js';
 import { defineRunner, address, isBinFile } from './base.js';
 
 export const stm32cubeprogrammer = defineRunner({

@@ -1,5 +1,5 @@
 // The virtual board (examples/virtual-board): `vboard flash|reset|erase --board DIR`.
-import { z } from 'zod';
+import { z } from '../util/zod.js';
 import { defineRunner, need, resolveFrom, resolveExecutable } from './base.js';
 
 export const vboard = defineRunner({

@@ -1,5 +1,5 @@
 // Zephyr's west: `west flash` flashes the build folder with the board's own runner.
-import { z } from 'zod';
+import { z } from '../util/zod.js';
 import { defineRunner, resolveFrom } from './base.js';
 
 export const west = defineRunner({

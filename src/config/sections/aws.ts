@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../util/zod.js';
 import { pathField, type SchemaContext } from './common.js';
 
 /** AWS IoT registration (optional). Credentials come from the standard AWS chain (profile, environment, SSO). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../util/zod.js';
 import { type SchemaContext } from './common.js';
 import { serialSection } from './serial.js';
 import { flashSection } from './flash.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../util/zod.js';
 import { pathField, commandField, type SchemaContext } from './common.js';
 
 /** How to build the firmware image. The phase is passed as KEYPROV_PHASE=keygen|credential. */

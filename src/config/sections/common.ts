@@ -1,5 +1,5 @@
 // Building blocks shared by the config sections.
-import { z } from 'zod';
+import { z } from '../../util/zod.js';
 
 /** Passed to every section so that path fields resolve against the config file's folder. */
 export interface SchemaContext {

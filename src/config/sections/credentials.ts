@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../util/zod.js';
 import { type SchemaContext } from './common.js';
 
 import { WIFI_SECURITY } from '../../render/values.js';

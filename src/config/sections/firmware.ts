@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../util/zod.js';
 import { pathField, identifier, type SchemaContext } from './common.js';
 
 export const DEFAULT_KEYGEN_MACROS = ['keyprovisioningFORCE_GENERATE_NEW_KEY_PAIR', 'FORCE_GENERATE_NEW_KEY_PAIR'];

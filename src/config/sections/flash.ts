@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../util/zod.js';
 import { type SchemaContext } from './common.js';
 
 export const RUNNER_NAMES = ['esptool', 'idf', 'openocd', 'jlink', 'nrfjprog', 'stm32cubeprogrammer', 'pyocd', 'west', 'make', 'custom', 'vboard'] as const;

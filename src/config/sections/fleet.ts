@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../util/zod.js';
 import { type SchemaContext } from './common.js';
 
 /** `keyprov fleet`: a rack of boards (boards[]) provisioned in parallel. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../util/zod.js';
 import { pathField, type SchemaContext } from './common.js';
 
 /** The lab CA that issues device certificates. */

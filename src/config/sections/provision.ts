@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../util/zod.js';
 import { type SchemaContext } from './common.js';
 
 /** `keyprov provision`: how the two-phase flow decides and verifies. */

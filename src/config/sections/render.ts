@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../util/zod.js';
 import { pathField, type SchemaContext } from './common.js';
 
 /** How the credential headers are written. */

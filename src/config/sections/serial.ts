@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../util/zod.js';
 import { commandField, type SchemaContext } from './common.js';
 
 export const RESET_METHODS = ['none', 'dtr', 'rts', 'dtr-rts', 'command'] as const;

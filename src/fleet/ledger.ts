@@ -204,7 +204,9 @@ export class FleetLedger {
       return rows.map(([id, row]) => {
         const r = row!;
         if (!r.flags.includes(flag)) {
-          throw new UsageError('FLAG_NOT_SET', `board ${id} does not have the flag ${flag} (${r.flags.length ? `its flags: ${r.flags.join(', ')}` : 'it has no flags'})`, {
+          const last = this.flagEvents(id).filter((e) => e.flag === flag).at(-1);
+          const was = last?.kind === 'unflagged' ? `; ${flag} was cleared at ${last.at}` : '';
+          throw new UsageError('FLAG_NOT_SET', `board ${id} does not have the flag ${flag} (${r.flags.length ? `its flags: ${r.flags.join(', ')}` : 'it has no flags'}${was})`, {
             hint: 'see `keyprov fleet status`; name the flag the board has',
             details: { board: id, flags: r.flags },
           });

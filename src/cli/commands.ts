@@ -66,6 +66,18 @@ export const commands: CommandSpec[] = [
             .option('events', { type: 'boolean', describe: 'Also list the event log' }),
         load: async () => (await import('./commands/fleet.js')).statusCommand,
       },
+      {
+        command: 'clear-flag',
+        describe: 'Clear a flag (duplicate-key) after review, with the reason kept in the ledger (event `unflagged`)',
+        builder: (y) =>
+          y
+            .option('board', { type: 'string', array: true, requiresArg: true, demandOption: true, describe: 'Board id (repeatable, or ids separated by commas); all or none are cleared' })
+            .option('flag', { choices: ['duplicate-key', 'key-changed'] as const, demandOption: true, describe: 'The flag to clear (key-changed needs --force: a new certificate clears it)' })
+            .option('reason', { type: 'string', requiresArg: true, demandOption: true, describe: 'What you checked and fixed; stored in the event with your user name' })
+            .option('force', { type: 'boolean', default: false, describe: 'Clear even though the ledger still shows the problem (the key is still on another board)' })
+            .example('keyprov fleet clear-flag --board b1 --board b2 --flag duplicate-key --reason "cloned image; b2 reflashed"', 'after b2 got a key of its own'),
+        load: async () => (await import('./commands/fleet.js')).clearFlagCommand,
+      },
     ],
   },
   {

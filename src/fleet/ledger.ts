@@ -4,11 +4,13 @@
 // their events. A row in `running` whose process is gone is resumed by the next run.
 import { hostname } from 'node:os';
 import type { Db } from '../store/db.js';
+import { UsageError } from '../errors.js';
 
 /** running: a process holds it (owner_pid); how far it got is in the key and certificate columns. */
 export const BOARD_STATUSES = ['running', 'done', 'failed'] as const;
 export type BoardStatus = (typeof BOARD_STATUSES)[number];
-export type BoardFlag = 'duplicate-key' | 'key-changed';
+export const BOARD_FLAGS = ['duplicate-key', 'key-changed'] as const;
+export type BoardFlag = (typeof BOARD_FLAGS)[number];
 
 export interface LedgerRow {
   boardId: string;
@@ -88,6 +90,35 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** One `flagged` or `unflagged` event; its detail starts with the flag (`duplicate-key: ...`). */
+export interface FlagEvent extends LedgerEvent {
+  kind: 'flagged' | 'unflagged';
+  flag: string;
+}
+
+export interface ClearFlagOptions {
+  /** Why the flag no longer applies: kept in the event. Required. */
+  reason: string;
+  /** Who cleared it (user@host): kept in the event. */
+  by: string;
+  /** Clear even though the ledger still shows the problem (the key still on another board; key-changed). */
+  force?: boolean;
+  /** Check and say what would change; write nothing. */
+  dryRun?: boolean;
+}
+
+export interface ClearedFlag {
+  boardId: string;
+  flag: BoardFlag;
+  flagsBefore: BoardFlag[];
+  flagsAfter: BoardFlag[];
+  /** Boards whose key is still this board's key (only with --force for duplicate-key). */
+  sharedWith: string[];
+  forced: boolean;
+  /** The `unflagged` event's detail. */
+  detail: string;
+}
+
 export type ClaimResult =
   | { outcome: 'claimed'; row: LedgerRow; recoveredFrom?: number }
   | { outcome: 'done'; row: LedgerRow }
@@ -137,6 +168,81 @@ export class FleetLedger {
       detail: string | null;
     }[];
     return rows.map((r) => ({ id: r.id, at: r.at, boardId: r.board_id, pid: r.pid, kind: r.kind, step: opt(r.step), detail: opt(r.detail) }));
+  }
+
+  /** The flag history: every `flagged` and `unflagged` event, oldest first. */
+  flagEvents(boardId?: string): FlagEvent[] {
+    return this.events(boardId)
+      .filter((e): e is LedgerEvent & { kind: FlagEvent['kind'] } => e.kind === 'flagged' || e.kind === 'unflagged')
+      .map((e) => ({ ...e, flag: (e.detail ?? '').split(':')[0]! }));
+  }
+
+  /**
+   * Clears a flag on boards after a person reviewed it: all boards or none, one `unflagged`
+   * event each (step `review`, with the reason and who). Refuses (UsageError, nothing
+   * changed) an unknown board, a flag the board does not have, and a flag the ledger
+   * still shows to be true unless `force`: a duplicate-key board whose key is still
+   * another board's key, and key-changed (the next `fleet provision` clears that one by
+   * giving the board a certificate for the key it holds).
+   */
+  clearFlag(boardIds: string[], flag: BoardFlag, opts: ClearFlagOptions): ClearedFlag[] {
+    const reason = opts.reason.trim();
+    if (!reason) throw new UsageError('FLAG_REASON_MISSING', 'a reason is required to clear a flag', { hint: 'say what you checked, e.g. --reason "cloned image; b2 reflashed and provisioned again"' });
+    if (!(BOARD_FLAGS as readonly string[]).includes(flag)) throw new UsageError('FLAG_UNKNOWN', `there is no flag "${flag}"`, { hint: `flags: ${BOARD_FLAGS.join(', ')}` });
+    const ids = [...new Set(boardIds.map((b) => b.trim()).filter(Boolean))];
+    if (!ids.length) throw new UsageError('BOARD_MISSING', 'name the board(s) to clear the flag on', { hint: 'e.g. --board b1 --board b2' });
+    const plan = (): ClearedFlag[] => {
+      const rows = ids.map((id) => [id, this.get(id)] as const);
+      const unknown = rows.filter(([, r]) => !r).map(([id]) => id);
+      if (unknown.length) {
+        const known = this.all().map((r) => r.boardId);
+        throw new UsageError('BOARD_UNKNOWN', `no board ${unknown.map((u) => `"${u}"`).join(', ')} in the fleet ledger`, {
+          hint: known.length ? `boards in the ledger: ${known.join(', ')}` : 'the ledger is empty: `keyprov fleet provision` adds the boards',
+          details: { unknown, known },
+        });
+      }
+      return rows.map(([id, row]) => {
+        const r = row!;
+        if (!r.flags.includes(flag)) {
+          const last = this.flagEvents(id).filter((e) => e.flag === flag).at(-1);
+          const was = last?.kind === 'unflagged' ? `; ${flag} was cleared at ${last.at}` : '';
+          throw new UsageError('FLAG_NOT_SET', `board ${id} does not have the flag ${flag} (${r.flags.length ? `its flags: ${r.flags.join(', ')}` : 'it has no flags'}${was})`, {
+            hint: 'see `keyprov fleet status`; name the flag the board has',
+            details: { board: id, flags: r.flags },
+          });
+        }
+        let sharedWith: string[] = [];
+        if (flag === 'duplicate-key' && r.publicKeyFingerprint) {
+          sharedWith = (this.db.prepare('SELECT board_id FROM fleet_boards WHERE public_key_fingerprint = ? AND board_id <> ? ORDER BY board_id').all(r.publicKeyFingerprint, id) as { board_id: string }[]).map((o) => o.board_id);
+          if (sharedWith.length && !opts.force) {
+            throw new UsageError('FLAG_STILL_TRUE', `board ${id}'s key ${r.publicKeyFingerprint.slice(0, 16)}... is still the key of ${sharedWith.join(', ')}: clearing duplicate-key would let ${[id, ...sharedWith].join(' and ')} share one identity`, {
+              hint: `give the clone a key of its own first: reflash it and run \`keyprov fleet provision --boards ID --again ID\` (ID: ${[id, ...sharedWith].join(' or ')}); or pass --force if the boards really share one identity`,
+              details: { board: id, sharedWith, publicKeyFingerprint: r.publicKeyFingerprint },
+            });
+          }
+        }
+        if (flag === 'key-changed' && !opts.force) {
+          throw new UsageError('FLAG_STILL_TRUE', `board ${id}: key-changed is cleared by \`keyprov fleet provision\` when the board gets a certificate for the key it holds; the ledger cannot show that it holds its certified key again`, {
+            hint: `run \`keyprov fleet provision --boards ${id}\`, or pass --force if you checked the board's key yourself`,
+            details: { board: id },
+          });
+        }
+        const forced = !!opts.force && (flag === 'key-changed' || sharedWith.length > 0);
+        const note = forced ? (flag === 'key-changed' ? '; --force' : `; --force: key still on ${sharedWith.join(', ')}`) : '';
+        return { boardId: id, flag, flagsBefore: r.flags, flagsAfter: r.flags.filter((f) => f !== flag), sharedWith, forced, detail: `${flag}: ${reason} (cleared by ${opts.by}${note})` };
+      });
+    };
+    if (opts.dryRun) return plan();
+    return this.db
+      .transaction(() => {
+        const cleared = plan();
+        for (const c of cleared) {
+          this.update(c.boardId, { flags: c.flagsAfter.join(' ') });
+          this.event(c.boardId, 'unflagged', 'review', c.detail);
+        }
+        return cleared;
+      })
+      .immediate();
   }
 
   /**

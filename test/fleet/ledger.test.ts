@@ -62,7 +62,7 @@ test('flags: the same key on two boards, and a key that changed after its certif
   const rows = statusRows(l.all(), [{ id: 'b4', thing: 'lab-b4' }]);
   assert.deepEqual(rows.map((r) => [r.board, r.stage]), [['b1', 'captured'], ['b2', 'captured'], ['b3', 'certified'], ['b4', 'new']]);
   const csv = toCsv([{ ...rows[0]!, error: 'X: a, "quoted"\nline' }]);
-  assert.match(csv, /,"X: a, ""quoted""\nline"\r\n$/);
+  assert.match(csv, /,"X: a, ""quoted""\nline",\r\n$/, 'error, then clearedFlags (added last so earlier columns keep their place)');
 });
 
 test('a failure inside a ledger change leaves neither the row nor the event half written', (t) => {

@@ -29,7 +29,7 @@ export async function provisionCommand(ctx: CommandContext, argv: ProvisionArgv)
     const summary = `${count('ok')} provisioned, ${count('already-done')} already done, ${count('failed')} failed${count('busy') ? `, ${count('busy')} busy` : ''}${count('interrupted') ? `, ${count('interrupted')} interrupted` : ''}; ${r.keygenBuilds} keygen build(s); ${(r.durationMs / 1000).toFixed(1)} s`;
     for (const b of r.boards) {
       if (b.outcome === 'failed' || b.outcome === 'busy') ctx.log.error(`board ${b.board}: ${b.error?.code}: ${b.error?.message}${b.error?.hint ? `\n  hint: ${b.error.hint}` : ''}`);
-      if (b.flags.length) ctx.log.warn(`board ${b.board} is flagged: ${b.flags.join(', ')} (see \`keyprov fleet status\`)`);
+      if (b.flags.length) ctx.log.warn(`board ${b.board} is flagged: ${b.flags.join(', ')} (see \`keyprov fleet status\`${b.flags.includes('duplicate-key') ? '; after fixing it, `keyprov fleet clear-flag`' : ''})`);
     }
     if (r.ok) ctx.log.ok(`fleet: ${summary}`);
     else ctx.log.warn(`fleet: ${summary}; logs in .keyprov/boards/<id>/fleet.log; rerun to continue`);
@@ -51,7 +51,7 @@ export async function statusCommand(ctx: CommandContext, argv: StatusArgv): Prom
   const loaded = await ctx.loadConfig();
   const { openStore, storePath } = await import('../../store/db.js');
   const { FleetLedger } = await import('../../fleet/ledger.js');
-  const { statusRows, toCsv, toTable } = await import('../../fleet/status.js');
+  const { statusRows, toCsv, toTable, flagHistoryText } = await import('../../fleet/status.js');
   const { resolveBoard } = await import('../../config/boards.js');
   const configured = (loaded?.config.boards ?? []).map((b) => {
     const r = resolveBoard(loaded!.config, b.id);
@@ -62,14 +62,59 @@ export async function statusCommand(ctx: CommandContext, argv: StatusArgv): Prom
   const db = existsSync(storePath(root)) ? openStore(storePath(root)) : undefined;
   try {
     const ledger = db && new FleetLedger(db);
-    const rows = statusRows(ledger?.all() ?? [], configured);
+    const flagHistory = ledger?.flagEvents() ?? [];
+    const rows = statusRows(ledger?.all() ?? [], configured, flagHistory);
     const events = argv.events ? (ledger?.events() ?? []) : undefined;
     const flagged = rows.filter((r) => r.flags).length;
     if (flagged) ctx.log.warn(`${flagged} board(s) flagged (duplicate-key: the same key on two boards; key-changed: the key differs from the certified one)`);
     if (argv.csv) return { text: toCsv(rows), data: { boards: rows } };
-    const text = toTable(rows) + (events ? '\n\n' + events.map((e) => `${e.at}  ${e.boardId}  pid ${e.pid}  ${e.kind}${e.step ? ` ${e.step}` : ''}${e.detail ? `: ${e.detail}` : ''}`).join('\n') : '');
-    return { text, data: { boards: rows, ...(events ? { events } : {}) } };
+    // The full event log (--events) already holds the flag history; otherwise show it on its own.
+    const text = toTable(rows) + (events ? '\n\n' + events.map((e) => `${e.at}  ${e.boardId}  pid ${e.pid}  ${e.kind}${e.step ? ` ${e.step}` : ''}${e.detail ? `: ${e.detail}` : ''}`).join('\n') : flagHistory.length ? '\n\n' + flagHistoryText(flagHistory) : '');
+    return { text, data: { boards: rows, flagHistory, ...(events ? { events } : {}) } };
   } finally {
     db?.close();
+  }
+}
+
+interface ClearFlagArgv {
+  board?: string[];
+  flag?: string;
+  reason?: string;
+  force?: boolean;
+}
+
+/** Who is clearing: the login name and host, for the event (the pid and time are recorded anyway). */
+async function whoAmI(env: NodeJS.ProcessEnv): Promise<string> {
+  const os = await import('node:os');
+  let user: string | undefined;
+  try {
+    user = os.userInfo().username;
+  } catch {
+    user = env.USER ?? env.LOGNAME;
+  }
+  return `${user || 'unknown'}@${os.hostname()}`;
+}
+
+export async function clearFlagCommand(ctx: CommandContext, argv: ClearFlagArgv): Promise<CommandResult> {
+  const root = await ctx.projectRoot();
+  const { existsSync } = await import('node:fs');
+  const { UsageError } = await import('../../errors.js');
+  const { openStore, storePath } = await import('../../store/db.js');
+  const { FleetLedger } = await import('../../fleet/ledger.js');
+  if (!existsSync(storePath(root))) throw new UsageError('FLEET_NO_LEDGER', `no fleet ledger in ${root} (no ${storePath(root)})`, { hint: 'run this in the project that ran `keyprov fleet provision`, or pass --config' });
+  const boards = (argv.board ?? []).flatMap((b) => String(b).split(','));
+  const by = await whoAmI(ctx.env);
+  const db = openStore(storePath(root));
+  try {
+    const cleared = new FleetLedger(db).clearFlag(boards, argv.flag as never, { reason: argv.reason ?? '', by, force: argv.force, dryRun: ctx.dryRun });
+    for (const c of cleared) {
+      const what = `${c.flag} on ${c.boardId} (flags: ${c.flagsBefore.join(', ')} -> ${c.flagsAfter.join(', ') || 'none'})`;
+      if (c.forced) ctx.log.warn(`${c.boardId}: --force${c.sharedWith.length ? `: its key is still the key of ${c.sharedWith.join(', ')}` : ''}`);
+      if (ctx.dryRun) ctx.log.info(`would clear ${what}; event: unflagged ${c.detail}`);
+      else ctx.log.ok(`cleared ${what}; recorded as an \`unflagged\` event`);
+    }
+    return { data: { dryRun: ctx.dryRun, flag: argv.flag, reason: (argv.reason ?? '').trim(), by, cleared } };
+  } finally {
+    db.close();
   }
 }

@@ -60,6 +60,7 @@ export async function resolveBoardRegistration(i: BoardRegistrationInput): Promi
     mode,
     policyName: aws?.policyName,
     policyDocument: aws?.policyDocument ? await readJsonFile(aws.policyDocument, 'policy document (aws.policyDocument)') : undefined,
+    topicPrefixes: aws?.topicPrefixes,
     thingType: aws?.thingType,
     thingAttributes: aws?.thingAttributes,
     certificateStatus: aws?.certificateStatus,

@@ -1,7 +1,9 @@
 // The least-privilege AWS IoT policy a provisioned board gets by default: connect only
 // with its own thing name as MQTT client id, and publish, subscribe and receive only
 // under its own topic prefixes (`<thing>/...` and `$aws/things/<thing>/...` for shadow
-// and jobs). Never `iot:*`, never a bare `*` resource.
+// and jobs), plus any `aws.topicPrefixes` that name the thing. Never `iot:*`, never a bare
+// `*` resource.
+import { UsageError } from '../errors.js';
 
 /** AWS IoT policy variable: the thing attached to the connecting certificate. */
 export const THING_NAME_VARIABLE = '${iot:Connection.Thing.ThingName}';
@@ -16,6 +18,24 @@ export interface PolicyScope {
   partition?: string;
   region?: string;
   account?: string;
+  /** Extra topic prefixes (`aws.topicPrefixes`), each containing THING_PLACEHOLDER; see topicPrefixProblem. */
+  topicPrefixes?: string[];
+}
+
+/** Where a topic prefix in the config names the board's thing. */
+export const THING_PLACEHOLDER = '{{thing}}';
+
+/**
+ * Why a configured topic prefix cannot go into the least-privilege policy, or undefined
+ * when it can. It must name the thing (so a board never reaches another board's topics)
+ * and hold no MQTT or policy wildcard (the policy appends `/*` itself).
+ */
+export function topicPrefixProblem(prefix: string): string | undefined {
+  if (!prefix.includes(THING_PLACEHOLDER)) return `must contain ${THING_PLACEHOLDER} so each board reaches only its own topics (use aws.policyDocument for shared topics)`;
+  if (/[*?#+]/.test(prefix)) return 'must not contain the wildcards * ? # + (the policy allows everything below the prefix)';
+  if (/\$\{/.test(prefix)) return `must not contain policy variables; write ${THING_PLACEHOLDER} for the thing name`;
+  if (prefix.startsWith('/') || prefix.endsWith('/') || prefix.includes('//')) return 'must not start or end with "/" or contain an empty level';
+  return undefined;
 }
 
 export interface PolicyStatement {
@@ -33,7 +53,12 @@ export interface PolicyDocument {
 export function defaultPolicyDocument(scope: PolicyScope = {}): PolicyDocument {
   const thing = scope.thingName ?? THING_NAME_VARIABLE;
   const arn = (kind: string, name: string) => `arn:${scope.partition ?? 'aws'}:iot:${scope.region ?? '*'}:${scope.account ?? '*'}:${kind}/${name}`;
-  const prefixes = [`${thing}/*`, `$aws/things/${thing}/*`];
+  const extra = (scope.topicPrefixes ?? []).map((p) => {
+    const problem = topicPrefixProblem(p);
+    if (problem) throw new UsageError('AWS_TOPIC_PREFIX_INVALID', `aws.topicPrefixes: "${p}" ${problem}`, { hint: `write prefixes such as "dt/${THING_PLACEHOLDER}"` });
+    return `${p.split(THING_PLACEHOLDER).join(thing)}/*`;
+  });
+  const prefixes = [...new Set([`${thing}/*`, `$aws/things/${thing}/*`, ...extra])];
   return {
     Version: '2012-10-17',
     Statement: [

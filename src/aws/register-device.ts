@@ -28,6 +28,8 @@ export interface RegisterDeviceOptions {
   policyName?: string;
   /** A policy document (JSON) used instead of the default when the policy has to be created. */
   policyDocument?: string;
+  /** Extra topic prefixes for the default policy (`aws.topicPrefixes`, with `{{thing}}`). */
+  topicPrefixes?: string[];
   thingType?: string;
   thingAttributes?: Record<string, string>;
   /** Final certificate status (default ACTIVE). */
@@ -126,11 +128,12 @@ export async function registerDevice(o: RegisterDeviceOptions): Promise<Register
 
   // 3. The policy (created once, shared), attached to the certificate.
   const policy = await s.find(() => s.send(new sdk.GetPolicyCommand({ policyName })));
+  const wanted = o.policyDocument ?? policyJson(defaultPolicyDocument({ ...scopeFromArn(thingArn), topicPrefixes: o.topicPrefixes }));
   if (!policy) {
-    const doc = o.policyDocument ?? policyJson(defaultPolicyDocument(scopeFromArn(thingArn)));
-    await s.send(new sdk.CreatePolicyCommand({ policyName, policyDocument: doc }));
+    await s.send(new sdk.CreatePolicyCommand({ policyName, policyDocument: wanted }));
     change(`created policy ${policyName}`);
-  } else if (o.policyDocument && !sameJson(policy.policyDocument, o.policyDocument)) {
+  } else if ((o.policyDocument || o.topicPrefixes?.length) && !sameJson(policy.policyDocument, wanted)) {
+    // Only when the config asks for a particular document: a hand-edited policy is the user's.
     o.log?.warn(`policy ${policyName} exists with another document; keyprov does not change existing policies (create a new version with \`aws iot create-policy-version\`)`);
   }
   if (!attachedPolicies.includes(policyName)) {
@@ -204,7 +207,7 @@ export function planRegisterDevice(o: Omit<RegisterDeviceOptions, 'client' | 're
   );
   plan.push({
     name: 'CreatePolicy',
-    input: { policyName, policyDocument: o.policyDocument ?? policyJson(defaultPolicyDocument()) },
+    input: { policyName, policyDocument: o.policyDocument ?? policyJson(defaultPolicyDocument({ topicPrefixes: o.topicPrefixes })) },
     note: `only when policy ${policyName} does not exist${o.policyDocument ? '' : ' (keyprov fills region and account from the thing ARN)'}`,
   });
   plan.push({ name: 'AttachPolicy', input: { policyName, target: '$CERT_ARN' } });

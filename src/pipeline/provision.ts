@@ -16,6 +16,7 @@ import type { ConsoleHandle } from '../serial/console.js';
 import type { CaptureResult } from '../serial/capture.js';
 import type { ApplyPhaseResult } from '../source/apply.js';
 import type { IssuedCertificate } from '../pki/device-cert.js';
+import type { IoTClient } from '@aws-sdk/client-iot';
 
 /** Matches the virtual board's success line; real firmware names its own in provision.verify.success. */
 export const DEFAULT_SUCCESS = 'MQTT mutual-auth demo: connected as \\S+, published to';
@@ -40,6 +41,8 @@ export interface ProvisionOptions {
   env?: NodeJS.ProcessEnv;
   log: Logger;
   signal?: AbortSignal;
+  /** The AWS IoT client of the register step (default: one from the config and the standard credential chain; tests pass a mocked one). */
+  awsClient?: IoTClient;
   // --- For `keyprov fleet` (src/fleet/): one keygen image for many boards. ---
   /** A keygen image built once by the caller: no probe, patch, keygen build or restore; flash-keygen writes this file. */
   keygenImage?: string;
@@ -396,7 +399,7 @@ function steps(): Step<Run>[] {
         if (!enabled) return ctl.skip('AWS registration off (aws.enabled)');
         if (run.opts.dryRun) return ctl.skip('dry run: `keyprov aws register --dry-run` prints the AWS calls');
         const { registerBoard } = await import('../aws/board.js');
-        const reg = await registerBoard({ projectRoot: run.root, config: run.cfg, boardId: run.board.id, thingName: run.thingName, log: run.opts.log });
+        const reg = await registerBoard({ projectRoot: run.root, config: run.cfg, boardId: run.board.id, thingName: run.thingName, client: run.opts.awsClient, log: run.opts.log });
         // Before `render`, so an endpoint looked up here (credentials.endpoint empty) reaches the headers.
         ctl.detail(`thing ${run.thingName} registered with AWS IoT${reg.endpoint ? `; endpoint ${reg.endpoint}` : ''}`);
       },

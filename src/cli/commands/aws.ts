@@ -138,7 +138,7 @@ export async function jitpTemplateCommand(ctx: CommandContext, argv: AwsArgs & {
     thingAttributes: aws?.thingAttributes,
     policyName: argv.policyName,
     policyDocument: aws?.policyDocument ? await readJsonFile(aws.policyDocument, 'policy document (aws.policyDocument)') : undefined,
-    scope: { region: resolveRegion({ region: argv.region, config, env: ctx.env }) },
+    scope: { region: resolveRegion({ region: argv.region, config, env: ctx.env }), topicPrefixes: aws?.topicPrefixes },
   });
   const text = JSON.stringify(template, null, 2) + '\n';
   if (!argv.out) return { text, data: { template } };

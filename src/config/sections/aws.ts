@@ -1,5 +1,6 @@
 import { z } from '../../util/zod.js';
 import { pathField, type SchemaContext } from './common.js';
+import { topicPrefixProblem } from '../../aws/policy.js';
 
 /** AWS IoT registration (optional). Credentials come from the standard AWS chain (profile, environment, SSO). */
 export const awsSection = (ctx: SchemaContext) =>
@@ -13,6 +14,23 @@ export const awsSection = (ctx: SchemaContext) =>
     policyName: z.string().optional(),
     /** A JSON policy document used instead of the default when keyprov creates the policy. */
     policyDocument: pathField(ctx).optional(),
+    /**
+     * Extra MQTT topic prefixes the default policy allows (publish, receive, subscribe below
+     * each), for firmware that does not use `<thing>/...`. Each must contain `{{thing}}`,
+     * which becomes the connecting thing's name, e.g. `dt/{{thing}}`.
+     */
+    topicPrefixes: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .superRefine((p, c) => {
+            const problem = topicPrefixProblem(p);
+            if (problem) c.addIssue({ code: 'custom', message: `"${p}" ${problem}` });
+          }),
+      )
+      .optional()
+      .meta({ description: 'Extra topic prefixes for the default device policy; each contains {{thing}}, e.g. dt/{{thing}}' }),
     thingType: z.string().optional(),
     thingAttributes: z.record(z.string(), z.string()).optional(),
     /** Final status of a registered device certificate (default ACTIVE). */

@@ -9,7 +9,7 @@ import { resolveBoard } from '../config/boards.js';
 import { boardFiles, caFiles } from '../project.js';
 import { UsageError, isKeyprovError } from '../errors.js';
 import { Logger } from '../log.js';
-import { STEP_NAMES, provision, type ProvisionReport } from '../pipeline/provision.js';
+import { STEP_NAMES, provision, type ProvisionOptions, type ProvisionReport } from '../pipeline/provision.js';
 import { FleetLedger, type LedgerRow } from './ledger.js';
 import { FleetDisplay } from './display.js';
 import { buildKeygenImage, fleetBuild, keygenImagePath, touch, waitForKeygenLock, type KeygenImage } from './keygen-image.js';
@@ -31,6 +31,8 @@ export interface FleetOptions {
   dryRun?: boolean;
   /** Boards to provision again from the start even if done (a replaced board): new key, new certificate. */
   again?: string[];
+  /** The AWS IoT client every board's register step uses (default: one from the config and the standard AWS credentials). */
+  awsClient?: ProvisionOptions['awsClient'];
 }
 
 export type BoardOutcome = 'ok' | 'failed' | 'already-done' | 'busy' | 'interrupted' | 'planned';
@@ -291,6 +293,7 @@ export async function provisionFleet(opts: FleetOptions): Promise<FleetResult> {
           keygenImage: keygen?.image ?? keygenImagePath(root),
           buildCredential,
           onProgress,
+          awsClient: opts.awsClient,
           verbose: opts.verbose,
           env: opts.env,
           log: boardLogger(path.join(boardFiles(root, id).dir, 'fleet.log'), opts.verbose),

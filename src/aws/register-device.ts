@@ -5,7 +5,7 @@ import type { IoTClient } from '@aws-sdk/client-iot';
 import type { Logger } from '../log.js';
 import { KeyprovError, ToolError } from '../errors.js';
 import { IotSession, paginate } from './session.js';
-import { caNotRegistered, looksLikeCaNotRegistered } from './errors.js';
+import { caNotRegistered, errorName, looksLikeCaNotRegistered } from './errors.js';
 import { DEFAULT_POLICY_NAME, defaultPolicyDocument, policyJson, scopeFromArn } from './policy.js';
 import type { LoadedCertificate } from './pem.js';
 import type { AwsRecords, BoardAwsRecord } from './records.js';
@@ -130,8 +130,15 @@ export async function registerDevice(o: RegisterDeviceOptions): Promise<Register
   const policy = await s.find(() => s.send(new sdk.GetPolicyCommand({ policyName })));
   const wanted = o.policyDocument ?? policyJson(defaultPolicyDocument({ ...scopeFromArn(thingArn), topicPrefixes: o.topicPrefixes }));
   if (!policy) {
-    await s.send(new sdk.CreatePolicyCommand({ policyName, policyDocument: wanted }));
-    change(`created policy ${policyName}`);
+    try {
+      await s.send(new sdk.CreatePolicyCommand({ policyName, policyDocument: wanted }));
+      change(`created policy ${policyName}`);
+    } catch (e) {
+      // Boards registered in parallel (keyprov fleet) all find the shared policy missing;
+      // the first creates it and the others attach the one it made.
+      if (errorName(e instanceof KeyprovError ? e.cause : e) !== 'ResourceAlreadyExistsException') throw e;
+      o.log?.info(`  policy ${policyName} was created meanwhile by another registration; attaching it`);
+    }
   } else if ((o.policyDocument || o.topicPrefixes?.length) && !sameJson(policy.policyDocument, wanted)) {
     // Only when the config asks for a particular document: a hand-edited policy is the user's.
     o.log?.warn(`policy ${policyName} exists with another document; keyprov does not change existing policies (create a new version with \`aws iot create-policy-version\`)`);

@@ -203,6 +203,33 @@ test('resource conflict: CreateThing refused because the thing exists with other
   });
 });
 
+test('boards registered in parallel: the shared policy created meanwhile by another board is attached, not an error', async (t) => {
+  const { pki, base, certArn, log } = await setup(t);
+  iot.on(DescribeThingCommand).resolves({ thingName: THING, thingArn: THING_ARN });
+  iot.on(DescribeCertificateCommand).rejects(notFound('certificate'));
+  iot.on(RegisterCertificateCommand).resolves({ certificateArn: certArn, certificateId: pki.deviceId });
+  iot.on(GetPolicyCommand).rejects(notFound('policy'));
+  iot.on(CreatePolicyCommand).rejects(new ResourceAlreadyExistsException({ message: 'Policy cannot be created - name already exists (name=keyprov-device)', $metadata: { httpStatusCode: 409 } }));
+  const r = await registerDevice({ ...base });
+  assert.deepEqual(callLog(iot).map(([n]) => n).slice(-4), ['CreatePolicy', 'AttachPolicy', 'AttachThingPrincipal', 'UpdateCertificate']);
+  assert.deepEqual(iot.commandCalls(AttachPolicyCommand)[0]!.args[0].input, { policyName: 'keyprov-device', target: certArn });
+  assert.ok(!r.changes.includes('created policy keyprov-device'), r.changes.join('; '));
+  assert.match(log.text(), /policy keyprov-device was created meanwhile by another registration; attaching it/);
+  assert.equal(r.certificateStatus, 'ACTIVE');
+});
+
+test('CreatePolicy refused for another reason (a malformed document) is still an error', async (t) => {
+  const { pki, base, certArn } = await setup(t);
+  iot.on(DescribeThingCommand).resolves({ thingName: THING, thingArn: THING_ARN });
+  iot.on(DescribeCertificateCommand).rejects(notFound('certificate'));
+  iot.on(RegisterCertificateCommand).resolves({ certificateArn: certArn, certificateId: pki.deviceId });
+  iot.on(GetPolicyCommand).rejects(notFound('policy'));
+  iot.on(CreatePolicyCommand).rejects(Object.assign(new Error('Policy document is malformed'), { name: 'MalformedPolicyException', $metadata: { httpStatusCode: 400 } }));
+  await assert.rejects(registerDevice({ ...base, policyDocument: '{"Version":"2012-10-17","Statement":[]}' }), /Policy document is malformed/);
+  assert.equal(iot.commandCalls(AttachPolicyCommand).length, 0);
+  assert.equal(iot.commandCalls(UpdateCertificateCommand).length, 0);
+});
+
 test('AccessDenied names the IAM action that is missing', async (t) => {
   const { base } = await setup(t);
   const denied = Object.assign(new Error('User: arn:aws:iam::123456789012:user/ci is not authorized to perform: iot:DescribeThing on resource: arn:aws:iot:eu-west-1:123456789012:thing/lab-b1'), {

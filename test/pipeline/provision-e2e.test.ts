@@ -8,26 +8,11 @@ import { makeRig, type Rig } from '../helpers/rig.js';
 import { runCli, KEYPROV_BIN, type CliResult } from '../helpers/cli.js';
 import { buildFirmware, VBOARD_DIR } from '../helpers/vboard.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { keysMatch, noLeftovers } from '../helpers/provision-checks.js';
 
 const provision = (rig: Rig, args: string[]) => runCli(['provision', ...args], { cwd: rig.root, timeoutMs: 180_000 });
 const report = (rig: Rig, id: string) => JSON.parse(readFileSync(path.join(rig.root, '.keyprov/boards', id, 'report.json'), 'utf8'));
 const outcome = (r: { steps: { name: string; outcome: string }[] }, name: string) => r.steps.find((s) => s.name === name)?.outcome;
-
-/** The board's key as openssl derives it from the stored private key, and the certificate's key. */
-function keysMatch(rig: Rig, i: number, id: string): void {
-  const boardKey = execFileSync('openssl', ['pkey', '-inform', 'DER', '-in', path.join(rig.boards[i]!.dir, 'flash/device-key.der'), '-pubout'], { encoding: 'utf8' });
-  const certKey = execFileSync('openssl', ['x509', '-in', path.join(rig.root, '.keyprov/boards', id, 'device-cert.pem'), '-pubkey', '-noout'], { encoding: 'utf8' });
-  assert.equal(certKey, boardKey, 'the certificate carries the key the board holds');
-  execFileSync('openssl', ['verify', '-CAfile', path.join(rig.root, '.keyprov/ca.pem'), path.join(rig.root, '.keyprov/boards', id, 'device-cert.pem')]);
-}
-
-function noLeftovers(rig: Rig, before: Record<string, string>): void {
-  assert.deepEqual(rig.sourceHashes(), before, 'the source tree is byte-identical to its start');
-  const tmp = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? tmp(path.join(dir, e.name)) : /\.tmp$/.test(e.name) ? [path.join(dir, e.name)] : []));
-  assert.deepEqual(tmp(rig.root), [], 'no half-written file');
-  const journal = path.join(rig.root, '.keyprov/patch-journal.json');
-  if (existsSync(journal)) assert.deepEqual(JSON.parse(readFileSync(journal, 'utf8')).entries, []);
-}
 
 test('provision: a fresh board connects by mutual TLS with a certificate for its own key; --keygen auto saves a build and a flash', async (t) => {
   const rig = await makeRig(t, { boards: 2 });

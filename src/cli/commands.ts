@@ -103,6 +103,7 @@ export const commands: CommandSpec[] = [
   {
     command: 'restore',
     describe: 'Put back every file keyprov patched (byte for byte; values only when the file was edited since)',
+    builder: (y) => y.option('force', { type: 'boolean', default: false, describe: 'Restore even while a running `keyprov provision` holds the source tree' }),
     load: async () => (await import('./commands/restore.js')).run,
   },
   {

@@ -24,7 +24,12 @@ async function warnPendingPatch(ctx: CommandContext, command: string): Promise<v
     ctx.log.warn(`the keygen patch journal in ${root}/.keyprov is unreadable; run \`keyprov doctor\``);
     return;
   }
-  if (files.length) ctx.log.warn(`a keygen patch is still applied to ${files.join(', ')}; the board will regenerate its key on every boot. Run \`keyprov restore\`.`);
+  if (!files.length) return;
+  const { patchLockHeldByOther, describeHolder } = await import('../pipeline/patch-lock.js');
+  const running = patchLockHeldByOther(root);
+  // A live provisioning run restores its own patch at its restore step; `keyprov restore` now would spoil its keygen build.
+  if (running) ctx.log.info(`${describeHolder(running)} has its keygen patch in ${files.join(', ')}; it restores the source itself`);
+  else ctx.log.warn(`a keygen patch is still applied to ${files.join(', ')}; the board will regenerate its key on every boot. Run \`keyprov restore\`.`);
 }
 
 /** After a keyprov run was killed mid-way, put the source back before anything else runs. */

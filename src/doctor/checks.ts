@@ -8,6 +8,7 @@ import { resolveBoard } from '../config/boards.js';
 import { DEFAULT_KEYGEN_MACROS } from '../config/sections/firmware.js';
 import { patchJournalPath, stateDir } from '../project.js';
 import { pendingPatch } from '../source/journal.js';
+import { describeHolder, patchLockHeldByOther } from '../pipeline/patch-lock.js';
 import { which, searchPath } from '../util/which.js';
 import { isKeyprovError } from '../errors.js';
 import { RUNNER_EXECUTABLES, RUNNERS } from '../runners/registry.js';
@@ -145,7 +146,14 @@ export async function runChecks(ctx: CommandContext, opts: { board?: string } = 
   // Leftover keygen patch.
   try {
     const files = pendingPatch(root).map((e) => e.file);
-    results.push(files.length ? { check: 'keygen patch', status: 'problem', detail: `still applied to ${files.join(', ')}`, fix: 'run `keyprov restore`' } : { check: 'keygen patch', status: 'ok', detail: 'none pending' });
+    const running = files.length ? patchLockHeldByOther(root) : undefined;
+    results.push(
+      !files.length
+        ? { check: 'keygen patch', status: 'ok', detail: 'none pending' }
+        : running
+          ? { check: 'keygen patch', status: 'warn', detail: `applied to ${files.join(', ')} by ${describeHolder(running)}, which restores it itself`, fix: 'wait for that run to finish' }
+          : { check: 'keygen patch', status: 'problem', detail: `still applied to ${files.join(', ')}`, fix: 'run `keyprov restore`' },
+    );
   } catch (e) {
     results.push({ check: 'keygen patch', status: 'problem', detail: (e as Error).message, fix: isKeyprovError(e) && e.hint ? e.hint : `inspect ${patchJournalPath(root)}` });
   }

@@ -253,7 +253,17 @@ export async function provisionFleet(opts: FleetOptions): Promise<FleetResult> {
         return copy;
       };
       if (where.outOfTree) return run();
-      const mine = inTree.then(run, run);
+      // In the tree, also keep a single `keyprov provision` from patching or building meanwhile.
+      const locked = async () => {
+        const { acquirePatchLock, releasePatchLock } = await import('../pipeline/patch-lock.js');
+        await acquirePatchLock(root, 'fleet', { log: opts.log, signal });
+        try {
+          return await run();
+        } finally {
+          releasePatchLock(root);
+        }
+      };
+      const mine = inTree.then(locked, locked);
       inTree = mine.catch(() => {});
       return mine;
     };

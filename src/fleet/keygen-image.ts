@@ -114,7 +114,7 @@ export async function buildKeygenImage(opts: KeygenImageOptions): Promise<Keygen
   const build = fleetBuild(root, cfg, 'keygen', path.join(fleetDir(root), 'keygen-build'));
   await acquireKeygenLock(root, opts.signal, log);
   try {
-    if (mode === 'edit') acquirePatchLock(root, 'fleet');
+    if (mode === 'edit') await acquirePatchLock(root, 'fleet', { log, signal: opts.signal });
     let patched = mode === 'edit'; // restore even if applyPhase fails half way
     try {
       const patch = await applyPhase({

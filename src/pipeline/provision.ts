@@ -87,7 +87,22 @@ interface Run {
   cert?: IssuedCertificate;
   /** Set by opts.buildCredential. */
   credentialImage?: string;
+  /** This run holds the source-tree lock (patch-lock.ts): from the keygen patch to the restore, and from the credential build to its flash. */
+  treeLock: boolean;
   report: ProvisionReport;
+}
+
+/** Wait for other keyprov runs to leave the source tree, then hold it. */
+async function lockTree(run: Run): Promise<void> {
+  if (run.opts.dryRun || run.treeLock) return;
+  await acquirePatchLock(run.root, run.board.id, { log: run.opts.log, signal: run.opts.signal });
+  run.treeLock = true;
+}
+
+function unlockTree(run: Run): void {
+  if (!run.treeLock) return;
+  releasePatchLock(run.root);
+  run.treeLock = false;
 }
 
 const ms = (s: number | undefined, dflt: number) => Math.round((s ?? dflt) * 1000);
@@ -205,7 +220,9 @@ function steps(): Step<Run>[] {
         // A patch left by a killed run was already restored by the CLI hook; one left by `keyprov patch` is the user's: refuse.
         const { pendingPatch } = await import('../source/journal.js');
         const pending = run.opts.keygenImage ? [] : pendingPatch(run.root); // the fleet restored its own patch; another process may hold one
-        if (pending.length) {
+        // The patch of another live keyprov run is its own to restore: this run waits for the tree at patch-keygen.
+        const { patchLockHeldByOther } = await import('./patch-lock.js');
+        if (pending.length && !patchLockHeldByOther(run.root)) {
           throw new UsageError('PATCH_PENDING', `a keygen patch is still applied to ${pending.map((e) => e.file).join(', ')}`, { hint: 'run `keyprov restore` first; provision applies and restores its own patch' });
         }
         const ca = run.cfg.pki?.ca?.cert ?? caFiles(run.root).cert;
@@ -272,7 +289,7 @@ function steps(): Step<Run>[] {
         const { applyPhase } = await import('../source/apply.js');
         const fw = run.cfg.firmware;
         const sources = fw?.provisioningSource === undefined ? undefined : Array.isArray(fw.provisioningSource) ? fw.provisioningSource : [fw.provisioningSource];
-        if (!run.opts.dryRun) acquirePatchLock(run.root, run.board.id);
+        await lockTree(run);
         run.patch = await applyPhase({
           projectRoot: run.root,
           sources,
@@ -351,7 +368,7 @@ function steps(): Step<Run>[] {
         if (run.opts.keygenImage) return ctl.skip('no patch by this run (the fleet restored the source after its keygen build)');
         const { restoreAll } = await import('../source/restore.js');
         const r = await restoreAll({ projectRoot: run.root, log: run.opts.log });
-        releasePatchLock(run.root);
+        unlockTree(run);
         if (!r.restored.length) return ctl.skip('nothing to restore');
         ctl.detail(`restored ${r.restored.map((f) => path.relative(run.root, f.file)).join(', ')}`);
       },
@@ -423,6 +440,8 @@ function steps(): Step<Run>[] {
           run.credentialImage = await run.opts.buildCredential({ boardId: run.board.id, generatedDir: generatedDir(run), signal: run.opts.signal });
           return ctl.fact('image', run.credentialImage);
         }
+        // The tree stays locked until the image is flashed: another run's build would overwrite it.
+        await lockTree(run);
         ctl.fact('image', await build(run, 'credential'));
       },
     },
@@ -431,6 +450,7 @@ function steps(): Step<Run>[] {
       title: 'flash the credential image and reset',
       async run(run) {
         await flashAndReset(run, 'credential', run.credentialImage ?? run.cfg.build?.image);
+        unlockTree(run);
       },
     },
     {
@@ -504,6 +524,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionReport
     files,
     phaseStart: {},
     reusedKey: false,
+    treeLock: false,
     report: { board: board.id, thingName, startedAt: new Date(started).toISOString(), outcome: 'failed', keygen: opts.keygenImage ? 'force' : (opts.keygen ?? cfg.provision?.keygen ?? 'auto'), keygenBuilds: 0, tools: {}, steps: [] },
   };
   if (!opts.dryRun) await fs.mkdir(files.dir, { recursive: true });
@@ -526,6 +547,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionReport
     run.report.error = isKeyprovError(e) ? { code: e.code, message: e.message, hint: e.hint } : { code: 'INTERNAL', message: String(e) };
     throw e;
   } finally {
+    unlockTree(run);
     await run.console?.close().catch(() => {});
     await run.toolVersions;
     run.report.finishedAt = new Date().toISOString();

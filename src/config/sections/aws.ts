@@ -1,6 +1,6 @@
 import { z } from '../../util/zod.js';
 import { pathField, type SchemaContext } from './common.js';
-import { topicPrefixProblem } from '../../aws/policy.js';
+import { topicPrefixProblem } from '../topic-prefix.js';
 
 /** AWS IoT registration (optional). Credentials come from the standard AWS chain (profile, environment, SSO). */
 export const awsSection = (ctx: SchemaContext) =>

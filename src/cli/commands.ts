@@ -103,7 +103,10 @@ export const commands: CommandSpec[] = [
   {
     command: 'restore',
     describe: 'Put back every file keyprov patched (byte for byte; values only when the file was edited since)',
-    builder: (y) => y.option('force', { type: 'boolean', default: false, describe: 'Restore even while a running `keyprov provision` holds the source tree' }),
+    builder: (y) =>
+      y
+        .option('only', { choices: ['patch', 'headers'] as const, describe: 'patch: only the keygen patch (leave headers rendered in place); headers: only the original credential headers' })
+        .option('force', { type: 'boolean', default: false, describe: 'Restore even while a running `keyprov provision` holds the source tree' }),
     load: async () => (await import('./commands/restore.js')).run,
   },
   {

@@ -29,7 +29,7 @@ async function warnPendingPatch(ctx: CommandContext, command: string): Promise<v
   const running = patchLockHeldByOther(root);
   // A live provisioning run restores its own patch at its restore step; `keyprov restore` now would spoil its keygen build.
   if (running) ctx.log.info(`${describeHolder(running)} has its keygen patch in ${files.join(', ')}; it restores the source itself`);
-  else ctx.log.warn(`a keygen patch is still applied to ${files.join(', ')}; the board will regenerate its key on every boot. Run \`keyprov restore\`.`);
+  else ctx.log.warn(`a keygen patch is still applied to ${files.join(', ')}; the board will regenerate its key on every boot. Run \`keyprov restore --only patch\`.`);
 }
 
 /** After a keyprov run was killed mid-way, put the source back before anything else runs. */
@@ -42,7 +42,7 @@ async function recoverKilledRun(ctx: CommandContext): Promise<void> {
   }
   if (!existsSync(pipelinePatchLockPath(root))) return;
   const { recoverInterruptedPatch } = await import('../pipeline/patch-lock.js');
-  if (ctx.dryRun) return void ctx.log.warn('a keyprov run ended without restoring its keygen patch; run `keyprov restore`');
+  if (ctx.dryRun) return void ctx.log.warn('a keyprov run ended without restoring its keygen patch; run `keyprov restore --only patch`');
   await recoverInterruptedPatch(root, ctx.log);
 }
 

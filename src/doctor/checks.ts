@@ -152,7 +152,7 @@ export async function runChecks(ctx: CommandContext, opts: { board?: string } = 
         ? { check: 'keygen patch', status: 'ok', detail: 'none pending' }
         : running
           ? { check: 'keygen patch', status: 'warn', detail: `applied to ${files.join(', ')} by ${describeHolder(running)}, which restores it itself`, fix: 'wait for that run to finish' }
-          : { check: 'keygen patch', status: 'problem', detail: `still applied to ${files.join(', ')}`, fix: 'run `keyprov restore`' },
+          : { check: 'keygen patch', status: 'problem', detail: `still applied to ${files.join(', ')}`, fix: 'run `keyprov restore --only patch`' },
     );
   } catch (e) {
     results.push({ check: 'keygen patch', status: 'problem', detail: (e as Error).message, fix: isKeyprovError(e) && e.hint ? e.hint : `inspect ${patchJournalPath(root)}` });

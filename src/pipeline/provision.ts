@@ -223,7 +223,7 @@ function steps(): Step<Run>[] {
         // The patch of another live keyprov run is its own to restore: this run waits for the tree at patch-keygen.
         const { patchLockHeldByOther } = await import('./patch-lock.js');
         if (pending.length && !patchLockHeldByOther(run.root)) {
-          throw new UsageError('PATCH_PENDING', `a keygen patch is still applied to ${pending.map((e) => e.file).join(', ')}`, { hint: 'run `keyprov restore` first; provision applies and restores its own patch' });
+          throw new UsageError('PATCH_PENDING', `a keygen patch is still applied to ${pending.map((e) => e.file).join(', ')}`, { hint: 'run `keyprov restore --only patch` first; provision applies and restores its own patch' });
         }
         const ca = run.cfg.pki?.ca?.cert ?? caFiles(run.root).cert;
         if (!existsSync(ca) && (run.cfg.pki?.ca?.backend ?? 'file') === 'file') {

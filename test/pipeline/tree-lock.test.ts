@@ -92,7 +92,7 @@ test('CLI: restore and patch refuse to change the source under a live run (exit 
 
   const doctor = await runCli(['doctor', '--json'], { cwd: root });
   assert.match(doctor.stderr, new RegExp(`keyprov pid ${other.pid} \\(board b1\\).* has its keygen patch in .*tabs\\.c; it restores the source itself`));
-  assert.doesNotMatch(doctor.stderr, /Run `keyprov restore`/);
+  assert.doesNotMatch(doctor.stderr, /Run `keyprov restore/);
   const check = JSON.parse(doctor.stdout).checks.find((c: { check: string }) => c.check === 'keygen patch');
   assert.equal(check.status, 'warn');
   assert.match(check.detail, new RegExp(`by keyprov pid ${other.pid} \\(board b1\\).*, which restores it itself`));

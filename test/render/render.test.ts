@@ -115,6 +115,39 @@ test('in-place mode backs up the original headers and restoreRenderedHeaders bri
   assert.deepEqual(readdirSync(empty), []);
 });
 
+test('restore --only patch leaves headers rendered in place; --only headers brings the originals back and leaves the patch', async (t) => {
+  const dir = tmpDir(t);
+  cpSync(path.join(REPO_ROOT, 'test/fixtures/freertos-demo'), dir, { recursive: true });
+  const hdr = path.join(dir, 'demos/include');
+  const src = path.join(dir, 'libraries/freertos_plus/aws/dev_mode_key_provisioning/src/aws_dev_mode_key_provisioning.c');
+  const original = { keys: readFileSync(path.join(hdr, KEYS)), src: readFileSync(src) };
+  writeTree(dir, {
+    '.keyprov/boards/default/device-cert.pem': makeCert(dir, 'dev'),
+    'keyprov.config.yaml': 'firmware:\n  headerDir: demos/include\ncredentials:\n  endpoint: broker.example\nrender:\n  mode: in-place\n',
+  });
+  assert.equal((await runCli(['render'], { cwd: dir })).code, 0);
+  const rendered = readFileSync(path.join(hdr, KEYS));
+  const p = await runCli(['patch', '--phase', 'keygen'], { cwd: dir });
+  assert.equal(p.code, 0, p.stderr);
+  assert.ok(!readFileSync(src).equals(original.src));
+  const warned = await runCli(['doctor'], { cwd: dir });
+  assert.match(warned.stderr, /Run `keyprov restore --only patch`/, 'the pending-patch warning does not suggest undoing the headers');
+
+  const onlyPatch = await runCli(['restore', '--only', 'patch', '--json'], { cwd: dir });
+  assert.equal(onlyPatch.code, 0, onlyPatch.stderr);
+  assert.deepEqual(Object.keys(JSON.parse(onlyPatch.stdout)).filter((k) => k !== 'ok'), ['patch']);
+  assert.ok(readFileSync(src).equals(original.src), 'source restored byte for byte');
+  assert.ok(readFileSync(path.join(hdr, KEYS)).equals(rendered), 'the rendered header stays');
+
+  assert.equal((await runCli(['patch', '--phase', 'keygen'], { cwd: dir })).code, 0);
+  const onlyHeaders = await runCli(['restore', '--only', 'headers'], { cwd: dir });
+  assert.equal(onlyHeaders.code, 0, onlyHeaders.stderr);
+  assert.ok(readFileSync(path.join(hdr, KEYS)).equals(original.keys), 'original header back');
+  assert.ok(!readFileSync(src).equals(original.src), 'the keygen patch stays');
+  assert.equal((await runCli(['restore'], { cwd: dir })).code, 0);
+  assert.ok(readFileSync(src).equals(original.src));
+});
+
 test('user templates override by name, add files, and a template error names file and line', async (t) => {
   const dir = project(t, 'credentials:\n  endpoint: broker.example\n  mqttPort: 8884\nrender:\n  templates: tpl\n');
   writeTree(dir, {

@@ -10,7 +10,7 @@ const restorers: Record<string, Restorer> = {
   headers: async (root, log, dryRun) => ({ ...(await (await import('../../render/backup.js')).restoreRenderedHeaders(root, log, { dryRun })) }),
 };
 
-export async function run(ctx: CommandContext, argv: { force?: boolean } = {}): Promise<CommandResult> {
+export async function run(ctx: CommandContext, argv: { force?: boolean; only?: 'patch' | 'headers' } = {}): Promise<CommandResult> {
   const root = await ctx.projectRoot();
   const { patchLockHeldByOther, describeHolder, patchLockPath } = await import('../../pipeline/patch-lock.js');
   const running = patchLockHeldByOther(root);
@@ -23,6 +23,7 @@ export async function run(ctx: CommandContext, argv: { force?: boolean } = {}): 
   // Run every restorer even when one fails: a failed patch restore must not keep headers from coming back.
   const errors: unknown[] = [];
   for (const [name, restore] of Object.entries(restorers)) {
+    if (argv.only && argv.only !== name) continue;
     try {
       data[name] = await restore(root, ctx.log, ctx.dryRun);
     } catch (e) {
@@ -30,7 +31,7 @@ export async function run(ctx: CommandContext, argv: { force?: boolean } = {}): 
     }
   }
   if (errors.length) throw errors[0];
-  const patch = data.patch as { restored: unknown[] };
-  if (!patch.restored.length) ctx.log.info('no keygen patch to restore');
+  const patch = data.patch as { restored: unknown[] } | undefined;
+  if (patch && !patch.restored.length) ctx.log.info('no keygen patch to restore');
   return { data };
 }

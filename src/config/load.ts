@@ -107,7 +107,7 @@ export function formatPath(p: readonly PropertyKey[]): string {
   return s || '(top level)';
 }
 
-function describe(v: unknown): string {
+function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
@@ -118,9 +118,19 @@ function describe(v: unknown): string {
 
 const article = (t: string) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
 
+/** Keys whose values are secrets: an error names their type, never the value (it may have come from ${env:...}). */
+const SECRET_KEY = /^(pin|psk|token)$|password|passphrase$|secret/i;
+
+function describeSecret(v: unknown): string {
+  if (v === undefined || v === null || typeof v === 'object') return describeValue(v);
+  return `${article(typeof v)} (value not shown)`;
+}
+
 export function formatIssue(i: z.core.$ZodIssue): string {
   const where = formatPath(i.path);
   const input = (i as { input?: unknown }).input;
+  const secret = i.path.some((k) => typeof k === 'string' && SECRET_KEY.test(k));
+  const describe = secret ? describeSecret : describeValue;
   switch (i.code) {
     case 'invalid_type': {
       const want = i.expected === 'object' ? 'mapping' : i.expected === 'array' ? 'list' : i.expected;

@@ -53,6 +53,15 @@ test('wrong type names the exact path, the expectation and the value', async (t)
   assert.equal(e.code, 'CONFIG_INVALID');
 });
 
+test('a secret of the wrong type is named by path and type, never by value (it may come from ${env:...})', async (t) => {
+  const wifi = await loadErr(t, 'keyprov.config.yaml', 'credentials:\n  wifi:\n    ssid: lab\n    password: 73915522\n');
+  assert.match(wifi.message, /credentials\.wifi\.password: expected a string, got a number \(value not shown\)/);
+  assert.doesNotMatch(wifi.message, /73915522/);
+  const pin = await loadErr(t, 'keyprov.config.yaml', 'pki:\n  ca:\n    backend: pkcs11\n    pkcs11:\n      pin: 48213\n');
+  assert.doesNotMatch(pin.message, /48213/);
+  assert.match(pin.message, /pin: expected a string, got a number \(value not shown\)/);
+});
+
 test('unknown key is named with its path', async (t) => {
   const e = await loadErr(t, 'keyprov.config.yaml', 'serial:\n  baudrate: 9600\n');
   assert.match(e.message, /serial\.baudrate: unknown key/);

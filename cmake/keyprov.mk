@@ -3,7 +3,8 @@
 #
 #   KEYPROV_BOARD   := lab-1                 # optional; needed when the config lists several boards
 #   KEYPROV_OUT_DIR := build/generated       # optional; where the headers go
-#   include $(shell npx keyprov cmake-module-path)/keyprov.mk
+#   include node_modules/keyprov/cmake/keyprov.mk   # `npx keyprov cmake-module-path` prints this folder;
+#                                                   # a $(shell ...) here would start node on every make run
 #   # compile with $(CPPFLAGS) before your own -I flags (keyprov.mk puts the folder first in it),
 #   # and with -MMD so that a new certificate recompiles only what includes the headers.
 #

@@ -33,6 +33,9 @@ interface StampEntry extends StampResult {
   digest: string;
 }
 
+/** A hit: the recorded result and the inputs it was made from (for a depfile). */
+export type StampHit = StampResult & { inputs: StampInputs };
+
 const stampFile = (root: string) => path.join(stateDir(root), 'render-inputs.json');
 
 async function readStamps(root: string): Promise<Record<string, StampEntry>> {
@@ -56,7 +59,7 @@ export function envReferences(configText: string): string[] {
 }
 
 /** The recorded result when nothing that goes into the headers changed and the headers are as written; else undefined. */
-export async function stampedResult(root: string, commandKey: string, env: NodeJS.ProcessEnv): Promise<StampResult | undefined> {
+export async function stampedResult(root: string, commandKey: string, env: NodeJS.ProcessEnv): Promise<StampHit | undefined> {
   const e = (await readStamps(root))[commandKey];
   if (!e || typeof e.digest !== 'string' || !e.inputs || !e.outputs) return undefined;
   if ((await digest(e.inputs, env)) !== e.digest) return undefined;
@@ -64,7 +67,7 @@ export async function stampedResult(root: string, commandKey: string, env: NodeJ
     const text = await fs.readFile(file, 'utf8').catch(() => undefined);
     if (text === undefined || sha256(text) !== hash) return undefined;
   }
-  return { mode: e.mode, dir: e.dir, board: e.board, outputs: e.outputs };
+  return { mode: e.mode, dir: e.dir, board: e.board, outputs: e.outputs, inputs: e.inputs };
 }
 
 /** Best effort: a state folder that cannot be written (read-only checkout) only costs the shortcut. Returns whether it recorded. */

@@ -198,6 +198,10 @@ export async function renderPlan(opts: Omit<RenderOptions, 'log' | 'check' | 'fo
   const jitr = opts.caCertificateFile !== undefined || config?.render?.jitr === true;
   const caFile = jitr ? path.resolve(root, opts.caCertificateFile ?? caFiles(root).cert) : undefined;
   const keyFile = opts.importPrivateKeyFile ? path.resolve(root, opts.importPrivateKeyFile) : undefined;
+  // The endpoint recorded by `keyprov aws register`, as renderHeaders reads it; only once it
+  // exists (a missing file as a build dependency would re-run the render on every build).
+  const endpointFile = config?.credentials?.endpoint ? undefined : awsEndpointPath(root);
+  const recordedEndpoint = endpointFile && (await fs.access(endpointFile).then(() => true, () => false)) ? [endpointFile] : [];
   const templates = await loadTemplates(config?.render?.templates);
   const { dir } = target(opts as RenderOptions, root, board.id);
   return {
@@ -205,7 +209,7 @@ export async function renderPlan(opts: Omit<RenderOptions, 'log' | 'check' | 'fo
     boardId: board.id,
     outputs: templates.map((t) => path.join(dir, t.output)),
     inputs: {
-      files: [certFile, ...(caFile ? [caFile] : []), ...(keyFile ? [keyFile] : []), ...templates.map((t) => t.file)],
+      files: [certFile, ...recordedEndpoint, ...(caFile ? [caFile] : []), ...(keyFile ? [keyFile] : []), ...templates.map((t) => t.file)],
       dirs: [BUILTIN_TEMPLATE_DIR, ...(config?.render?.templates ? [config.render.templates] : [])],
     },
   };

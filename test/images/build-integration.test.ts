@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile as execFileCb, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -114,6 +114,35 @@ describe('make and CMake pre-build integration', () => {
     assert.deepEqual(rebuilt, includers('aws_clientcredential_keys.h'));
     assert.ok(!rebuilt.includes('main'), 'main.c includes only aws_clientcredential.h, which did not change');
     await assert.doesNotReject(make('-q'));
+  });
+
+  test('make without credentials.endpoint and with a template folder: no-op builds run no keyprov; a re-saved config re-runs render without touching the headers; a new template re-renders', async (t) => {
+    const p = await project(t);
+    // No endpoint configured and none recorded by `keyprov aws register` yet: .keyprov/aws-endpoint does not exist.
+    mkdirSync(path.join(p.root, 'templates'));
+    writeFileSync(p.config, `credentials:\n  thingName: "{{id}}"\nrender:\n  templates: templates\nboards:\n  - id: ${BOARD}\n`);
+    const out = tmpDir(t, 'keyprov-make-');
+    const make = (...extra: string[]) =>
+      // A timeout: a prerequisite that never exists made make re-run the render in an endless loop.
+      execFile('make', ['-C', VBOARD_DIR, `OUT=${out}`, 'KEYPROV_RENDER=1', `KEYPROV=${process.execPath} ${KEYPROV_BIN}`, `KEYPROV_CONFIG=${p.config}`, `KEYPROV_BOARD=${BOARD}`, ...extra], { timeout: 60_000 });
+    assert.match((await make()).stdout, /render --quiet --out-dir/);
+    const header = path.join(out, 'generated', 'aws_clientcredential.h');
+    const headerTime = statSync(header, { bigint: true }).mtimeNs;
+    assert.doesNotMatch((await make()).stdout, /keyprov/, 'a missing .keyprov/aws-endpoint must not make the headers look out of date');
+
+    await sleep(1100);
+    writeFileSync(p.config, readFileSync(p.config)); // saved again, same bytes
+    const resaved = await make();
+    assert.match(resaved.stdout, /render --quiet --out-dir/, 'make runs keyprov: the config is newer than the depfile');
+    assert.equal(statSync(header, { bigint: true }).mtimeNs, headerTime, 'the header is not touched');
+    assert.doesNotMatch((await make()).stdout, /keyprov/, 'the depfile was rewritten, so make is satisfied again');
+
+    await sleep(1100);
+    writeFileSync(path.join(p.root, 'templates', 'board_id.h.hbs'), '#define BOARD_ID {{cstring board.id}}\n');
+    // (make -q is no judge here: GNU make remakes an included makefile even under -q.)
+    assert.match((await make()).stdout, /render --quiet --out-dir/, 'a new template file in the template folder re-runs the render');
+    assert.match(readFileSync(path.join(out, 'generated', 'board_id.h'), 'utf8'), /#define BOARD_ID "ci-1"/);
+    assert.doesNotMatch((await make()).stdout, /keyprov/);
   });
 
   test('CMake (Makefile generator): first build, no-op second build, new certificate recompiles only the includers', async (t) => {

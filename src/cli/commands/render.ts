@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { readFile, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { writeFileAtomic } from '../../util/fs-atomic.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { stampedResult, recordStamp, envReferences } from '../../render/input-stamp.js';
@@ -37,10 +38,13 @@ export async function run(ctx: CommandContext, argv: RenderArgv): Promise<Comman
   const depfile = abs(argv.depfile);
   // As a pre-build step this usually has nothing to do: say so without parsing the config.
   const commandKey = JSON.stringify({ configFile: configFile ?? null, ...opts });
-  const hit = depfile ? undefined : await stampedResult(root, commandKey, ctx.env);
+  // make runs this only when an input is newer than the depfile (e.g. a config saved unchanged):
+  // the shortcut still answers, and the depfile is rewritten so that make sees it up to date.
+  const hit = await stampedResult(root, commandKey, ctx.env);
   if (hit) {
     if (opts.importPrivateKeyFile) ctx.log.warn(`keyCLIENT_PRIVATE_KEY_PEM holds the private key from ${opts.importPrivateKeyFile}: the firmware destroys the key pair generated on the board`);
     ctx.log.info(`headers up to date in ${hit.dir}`);
+    if (depfile && !ctx.dryRun) await writeDepfile(depfile, abs(argv.depfileTarget) ?? depfile, [...hit.inputs.files, ...hit.inputs.dirs]);
     const files = Object.keys(hit.outputs).map((p) => ({ path: p, written: false, stale: false }));
     return { data: { mode: hit.mode, dir: hit.dir, board: hit.board, files } };
   }
@@ -73,7 +77,7 @@ export async function run(ctx: CommandContext, argv: RenderArgv): Promise<Comman
     );
   }
   if (depfile && !ctx.dryRun && exitCode === ExitCode.OK) {
-    await writeDepfile(depfile, abs(argv.depfileTarget) ?? depfile, [...(configFile ? [configFile] : []), ...res.inputs.files]);
+    await writeDepfile(depfile, abs(argv.depfileTarget) ?? depfile, [...(configFile ? [configFile] : []), ...res.inputs.files, ...res.inputs.dirs]);
   }
   return { data: { mode: res.mode, dir: res.dir, board: res.boardId, files: res.files, ...(depfile ? { depfile } : {}) }, exitCode };
 }
@@ -93,7 +97,13 @@ async function printInputs(ctx: CommandContext, root: string, configFile: string
  *  Always rewritten (new mtime): keyprov.mk includes it as a makefile whose target is itself,
  *  and make compares its mtime with the inputs'. CMake names its stamp as the target.
  *  No comment line: Ninja's depfile parser does not accept one. */
-async function writeDepfile(file: string, target: string, inputs: string[]): Promise<void> {
+/**
+ * A make depfile: the target depends on every input that exists (template folders too: a new
+ * template file adds a header). A missing file is left out: make would treat it as always
+ * changed and run keyprov on every build (e.g. .keyprov/aws-endpoint before any AWS registration).
+ */
+async function writeDepfile(file: string, target: string, candidates: string[]): Promise<void> {
+  const inputs = [...new Set(candidates)].filter((p) => existsSync(p));
   const esc = (p: string) => p.replace(/([ #\\])/g, '\\$1').replace(/\$/g, '$$$$');
   const text = `${esc(target)}: ${inputs.map(esc).join(' \\\n  ')}\n` + inputs.map((i) => `${esc(i)}:\n`).join('');
   await mkdir(path.dirname(file), { recursive: true });

@@ -28,14 +28,15 @@ export { watchConsole, type WatchOptions, type WatchResult } from './serial/cons
 export * from './runners/index.js';
 export { applyPhase, phaseCflags, restoreAll, restoreAllSync, pendingPatch, guardCflags, type ApplyPhaseOptions, type ApplyPhaseResult, type RestoreResult } from './source/index.js';
 export { loadCa, type LoadCaOptions } from './pki/ca-load.js';
-export { createCa, type CreateCaOptions } from './pki/ca-create.js';
-export { importCa, type ImportCaOptions } from './pki/ca-import.js';
+export { createCa, planCa, type CreateCaOptions, type CaPlan } from './pki/ca-create.js';
+export { importCa, planCaImport, type ImportCaOptions, type CaImportPlan } from './pki/ca-import.js';
+export { SUPPORTED_CA_KEY_ALGORITHMS } from './pki/signers.js';
 export { issueDeviceCertificate, DeviceIssuer, type IssueParams, type IssuedCertificate } from './pki/device-cert.js';
 export { createVerificationCertificate } from './pki/verification.js';
 export { verifyDeviceCertificate, type VerifyResult } from './pki/verify.js';
 export { parseDevicePublicKey, type DevicePublicKey } from './pki/public-key.js';
 export type { LoadedCa } from './pki/ca.js';
-export { openStore, storePath, type Db } from './store/db.js';
+export { openStore, openStoreReadonly, storePath, type Db } from './store/db.js';
 export { migrations, type Migration } from './store/migrations.js';
 export { CertificateLedger, type IssuedCertificateRecord } from './store/certificates.js';
 export { renderHeaders, renderPlan, type RenderOptions, type RenderResult, type RenderedFile } from './render/render.js';

@@ -86,7 +86,26 @@ export async function buildCaCertificate(signer: CaSigner, spkiDer: Buffer, subj
   });
 }
 
-export async function createCa(opts: CreateCaOptions): Promise<CreatedCa> {
+/** What `createCa` would write: every check done, nothing written or generated (`ca create --dry-run`). */
+export interface CaPlan {
+  backend: 'file' | 'pkcs11';
+  algorithm: CaAlgorithm;
+  /** As given (or the default). */
+  subject: string;
+  days: number;
+  notBefore: Date;
+  notAfter: Date;
+  certPath: string;
+  /** The key file (file backend) or `pkcs11:<label>`. */
+  keyLocation: string;
+  /** File backend: the key would be encrypted with the passphrase from `passphraseEnv`. */
+  encrypted: boolean;
+  passphraseEnv: string;
+  /** Existing CA files that would be replaced (only with force). */
+  replaces: string[];
+}
+
+async function prepareCa(opts: CreateCaOptions) {
   const env = opts.env ?? process.env;
   const s = caSettings(opts.projectRoot, opts.config, env, opts.overrides);
   const algorithm = opts.algorithm ?? 'ec-p256';
@@ -94,16 +113,59 @@ export async function createCa(opts: CreateCaOptions): Promise<CreatedCa> {
     throw new UsageError('CA_ALGORITHM', `unknown CA algorithm "${algorithm}"`, { hint: `choose one of ${CA_ALGORITHMS.join(', ')}` });
   }
   const days = opts.days ?? DEFAULT_CA_DAYS;
-  if (!Number.isInteger(days) || days <= 0) throw new UsageError('CA_DAYS', `--days must be a positive whole number (got ${days})`);
-  const subject = await encodeSubject(opts.subject ?? DEFAULT_CA_SUBJECT);
+  if (!Number.isInteger(days) || days <= 0) {
+    throw new UsageError('CA_DAYS', `--days must be a positive whole number (got ${days})`, { hint: `pass the CA validity in whole days, e.g. --days ${DEFAULT_CA_DAYS} (the default, about 10 years)` });
+  }
+  const subjectText = opts.subject ?? DEFAULT_CA_SUBJECT;
+  const subject = await encodeSubject(subjectText);
   const existing = [s.certPath, ...(s.backend === 'file' ? [s.keyPath] : [])];
+  const replaces: string[] = [];
   for (const f of existing) {
-    if ((await exists(f)) && !opts.force) {
+    if (!(await exists(f))) continue;
+    if (!opts.force) {
       throw new UsageError('CA_EXISTS', `a CA already exists (${f}); not replacing it`, {
         hint: 'pass --force to replace it (devices issued by the old CA will no longer verify against the new one)',
       });
     }
+    replaces.push(f);
   }
+  const notBefore = new Date(Math.floor((opts.now ?? new Date()).getTime() / 1000) * 1000);
+  const plan: CaPlan = {
+    backend: s.backend,
+    algorithm,
+    subject: subjectText,
+    days,
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + days * 86_400_000),
+    certPath: s.certPath,
+    keyLocation: s.backend === 'pkcs11' ? `pkcs11:${s.pkcs11!.keyLabel}` : s.keyPath,
+    encrypted: s.backend === 'file' && !!passphraseFrom(env, s.passphraseEnv),
+    passphraseEnv: s.passphraseEnv,
+    replaces,
+  };
+  return { s, env, algorithm, days, subject, plan };
+}
+
+/**
+ * Every check `createCa` makes, writing nothing: inputs, an existing CA without force, and
+ * for a token that it opens with the PIN and that the key label is free (no key is generated).
+ */
+export async function planCa(opts: CreateCaOptions): Promise<CaPlan> {
+  const { s, plan } = await prepareCa(opts);
+  if (s.backend === 'pkcs11') {
+    const { openToken, assertKeyLabelFree } = await import('./pkcs11.js');
+    const token = openToken(s.pkcs11!);
+    try {
+      await assertKeyLabelFree(token, s.pkcs11!.keyLabel);
+    } finally {
+      token.close();
+    }
+  }
+  return plan;
+}
+
+export async function createCa(opts: CreateCaOptions): Promise<CreatedCa> {
+  const { s, env, algorithm, days, subject } = await prepareCa(opts);
   await mkdir(path.dirname(s.certPath), { recursive: true });
 
   if (s.backend === 'pkcs11') {

@@ -5,7 +5,7 @@ import { createPublicKey } from 'node:crypto';
 import type { KeyprovConfig } from '../config/schema.js';
 import { UsageError, VerificationError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { keyObjectSigner } from './signers.js';
+import { checkCaKeyType, keyObjectSigner } from './signers.js';
 import { parseCaCertificate, type CaCertificateInfo, type LoadedCa } from './ca.js';
 import { parsePrivateKey, readKeyFile } from './private-key.js';
 import { caSettings, passphraseFrom, type CaOverrides } from './settings.js';
@@ -75,6 +75,8 @@ export async function loadCa(opts: LoadCaOptions): Promise<LoadedCa> {
   const s = caSettings(opts.projectRoot, opts.config, env, opts.overrides);
   const certificate = await readCaCertificate(s.certPath);
   checkCaUsable(certificate, s.certPath, opts.now, opts.requireValid ?? true);
+  // Before asking for a passphrase or a PIN: a CA keyprov cannot sign with is refused up front.
+  checkCaKeyType(certificate.x509.publicKey, s.certPath);
 
   if (s.backend === 'pkcs11') {
     const { openToken, findTokenKey } = await import('./pkcs11.js');
@@ -93,5 +95,5 @@ export async function loadCa(opts: LoadCaOptions): Promise<LoadedCa> {
 
   const key = parsePrivateKey(await readKeyFile(s.keyPath), s.keyPath, passphraseFrom(env, s.passphraseEnv), s.passphraseEnv);
   if (!createPublicKey(key).equals(certificate.x509.publicKey)) throw keyMismatch(s.certPath, s.keyPath);
-  return { backend: 'file', certificate, signer: keyObjectSigner(key), source: `${s.certPath} + ${s.keyPath}`, close: () => {} };
+  return { backend: 'file', certificate, signer: keyObjectSigner(key, s.keyPath), source: `${s.certPath} + ${s.keyPath}`, close: () => {} };
 }

@@ -88,7 +88,11 @@ export class DeviceIssuer {
     const now = p.now ?? new Date();
     const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
     const days = p.days ?? DEFAULT_DEVICE_DAYS;
-    if (!Number.isInteger(days) || days <= 0) throw new UsageError('DEVICE_DAYS', `--days must be a positive whole number (got ${days})`);
+    if (!Number.isInteger(days) || days <= 0) {
+      throw new UsageError('DEVICE_DAYS', `--days must be a positive whole number (got ${days})`, {
+        hint: `pass the validity in whole days, e.g. --days ${DEFAULT_DEVICE_DAYS} (the default), or fix pki.days in keyprov.config.yaml`,
+      });
+    }
     let notAfter = new Date(notBefore.getTime() + days * 86_400_000);
     const caEnd = this.ca.certificate.notAfter;
     const clamped = notAfter > caEnd;
@@ -116,6 +120,15 @@ export class DeviceIssuer {
       keyAlgorithm: prep.key.algorithm,
       fingerprints: { certificate: createHash('sha256').update(der).digest('hex'), publicKey: prep.key.fingerprint, ca: this.ca.certificate.fingerprint },
     };
+  }
+
+  /**
+   * Every check `issue` makes (key type, CN, days, the store's reissue rule) and the validity
+   * the certificate would get; signs nothing, writes nothing, records nothing (`issue --dry-run`).
+   */
+  check(p: IssueParams): { subjectCn: string; keyAlgorithm: string; notBefore: Date; notAfter: Date; clamped: boolean } {
+    const prep = this.prepare(p);
+    return { subjectCn: prep.cn, keyAlgorithm: prep.key.algorithm, notBefore: prep.notBefore, notAfter: prep.notAfter, clamped: prep.clamped };
   }
 
   /** Synchronous issue for a CA key held in memory (the fast path; no files written). */

@@ -94,14 +94,19 @@ async function keysLabelled(t: TokenSession, label: string): Promise<{ privateKe
 
 export type TokenKeyAlgorithm = 'ec-p256' | 'ec-p384' | 'rsa-2048' | 'rsa-3072';
 
-/** Generates a sensitive, non-extractable key pair stored in the token under `label`. */
-export async function generateTokenKey(t: TokenSession, algorithm: TokenKeyAlgorithm, label: string): Promise<{ signer: CaSigner; spkiDer: Buffer }> {
+/** Refuses a label that a private key in the token already has (keyprov never deletes token keys). */
+export async function assertKeyLabelFree(t: TokenSession, label: string): Promise<void> {
   const existing = await keysLabelled(t, label);
   if (existing.privateKey) {
     throw new UsageError('PKCS11_KEY_EXISTS', `the ${t.description} already holds a key labelled "${label}"`, {
       hint: 'choose another label (pki.ca.pkcs11.keyLabel / --key-label), or delete the old key with the token tools; keyprov never deletes token keys',
     });
   }
+}
+
+/** Generates a sensitive, non-extractable key pair stored in the token under `label`. */
+export async function generateTokenKey(t: TokenSession, algorithm: TokenKeyAlgorithm, label: string): Promise<{ signer: CaSigner; spkiDer: Buffer }> {
+  await assertKeyLabelFree(t, label);
   const params =
     algorithm === 'ec-p256' || algorithm === 'ec-p384'
       ? { name: 'ECDSA', namedCurve: algorithm === 'ec-p256' ? 'P-256' : 'P-384' }

@@ -1,7 +1,7 @@
 // The project's state store: SQLite at .keyprov/keyprov.db, shared by every area.
 // WAL lets readers run beside a writer (parallel provisioning); the busy timeout makes a
 // second keyprov process wait for the lock instead of failing.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { stateDir } from '../project.js';
@@ -56,5 +56,26 @@ export function migrate(db: Db, list: Migration[], file = 'the state store'): vo
       db.exec(m.sql);
       db.pragma(`user_version = ${m.version}`);
     }).immediate();
+  }
+}
+
+/**
+ * Opens an existing store for reading only (dry runs): never creates the file, never
+ * migrates, never writes. Undefined when there is no store yet (then nothing is recorded in it).
+ */
+export function openStoreReadonly(file: string): Db | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    // Not `readonly`: a read-only connection cannot remove the -wal/-shm files WAL mode
+    // creates, so they would be left behind. query_only refuses every write instead, and
+    // closing the last connection removes them.
+    const db = new Database(file, { fileMustExist: true });
+    db.pragma('query_only = 1');
+    db.pragma('busy_timeout = 10000');
+    return db;
+  } catch (e) {
+    throw new KeyprovError('STORE_OPEN', `cannot open the state store ${file}: ${(e as Error).message}`, {
+      hint: 'check that the .keyprov folder is readable by this user',
+    });
   }
 }

@@ -60,12 +60,36 @@ export async function run(ctx: CommandContext, argv: Record<string, any>): Promi
   const publicKey = parseDevicePublicKey(keyData, publicKeyFile);
   const ca = await loadCa({ projectRoot: root, config, env: ctx.env, overrides: caOverrides(ctx.cwd, argv), log: ctx.log });
   try {
-    if (ctx.dryRun) {
-      ctx.log.info(`would issue a certificate for CN=${cn} (${publicKey.algorithm} key ${publicKey.fingerprint.slice(0, 16)}...) from ${ca.source}${out ? ` to ${out}` : ''}`);
-      return { data: { dryRun: true, cn, publicKeyFingerprint: publicKey.fingerprint } };
-    }
-    const { openStore, storePath } = await import('../../store/db.js');
+    const { openStore, openStoreReadonly, storePath } = await import('../../store/db.js');
     const { CertificateLedger } = await import('../../store/certificates.js');
+    if (ctx.dryRun) {
+      // The checks of a real issue (key type, CN, days, reissue rule against a read-only store);
+      // nothing signed, written or recorded, and no store created.
+      const { DeviceIssuer } = await import('../../pki/device-cert.js');
+      const ro = openStoreReadonly(storePath(root));
+      try {
+        const plan = new DeviceIssuer(ca).check({
+          publicKey,
+          publicKeySource: publicKeyFile,
+          cn,
+          days: argv.days ?? config?.pki?.days,
+          allowedKeyAlgorithms: config?.pki?.deviceKeyAlgorithms,
+          store: ro ? new CertificateLedger(ro) : undefined,
+          reissue: argv.reissue,
+          log: ctx.log,
+        });
+        const files = out || chain ? { certificate: out, chain } : {};
+        ctx.log.info(
+          `dry run: would issue CN=${cn} for the ${publicKey.algorithm} key ${publicKey.fingerprint.slice(0, 16)}... from ${ca.source}, valid ${plan.notBefore.toISOString()} to ${plan.notAfter.toISOString()}` +
+            (out ? `, to ${out}${chain ? ` (chain: ${chain})` : ''}` : chain ? `, chain to ${chain}` : ', on stdout'),
+        );
+        return {
+          data: { dryRun: true, cn, keyAlgorithm: plan.keyAlgorithm, publicKeyFingerprint: publicKey.fingerprint, notBefore: plan.notBefore.toISOString(), notAfter: plan.notAfter.toISOString(), clamped: plan.clamped, files },
+        };
+      } finally {
+        ro?.close();
+      }
+    }
     const db = openStore(storePath(root));
     try {
       const cert = await issueDeviceCertificate({

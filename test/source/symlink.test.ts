@@ -3,13 +3,14 @@
 // its bytes back. gcc, reading through the link, is the judge of what a build sees.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync, renameSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { writeFileAtomic, writeIfChanged } from '../../src/util/fs-atomic.js';
 import { writeFileAtomicSync } from '../../src/source/atomic-sync.js';
 import { FIXTURES, gccMacro, K, sha } from './helpers.js';
+import { makeCert } from '../render/pki-fixtures.js';
 
 /** dir/real/p.c (a copy of tabs.c) and dir/link.c -> real/p.c (a relative link). */
 function linkedSource(dir: string): { real: string; link: string } {
@@ -93,4 +94,26 @@ test('writeFileAtomic / writeIfChanged / writeFileAtomicSync keep a symlinked he
   symlinkSync('loop.h', loop);
   await assert.rejects(writeFileAtomic(loop, 'x'), (e: NodeJS.ErrnoException) => e.code === 'ELOOP');
   assert.ok(lstatSync(loop).isSymbolicLink());
+});
+
+test('keyprov render into a symlinked header: the link stays, its target gets the new certificate', async (t) => {
+  const dir = tmpDir(t);
+  writeFileSync(path.join(dir, 'keyprov.config.yaml'), 'credentials:\n  endpoint: broker.example\n');
+  makeCert(dir, 'dev');
+  const render = () => runCli(['render', '--certificate', 'dev.pem', '--out-dir', 'gen'], { cwd: dir });
+  const first = await render();
+  assert.equal(first.code, 0, first.stderr);
+  // The build's copy of the keys header lives elsewhere; gen/ holds a link to it.
+  mkdirSync(path.join(dir, 'board'));
+  const target = path.join(dir, 'board', 'aws_clientcredential_keys.h');
+  const link = path.join(dir, 'gen', 'aws_clientcredential_keys.h');
+  renameSync(link, target);
+  symlinkSync(path.join('..', 'board', 'aws_clientcredential_keys.h'), link);
+
+  const pem = makeCert(dir, 'dev'); // a new certificate for the board
+  const again = await render();
+  assert.equal(again.code, 0, again.stderr);
+  assert.ok(lstatSync(link).isSymbolicLink(), 'the header is still a link');
+  const body = pem.trim().split('\n').slice(1, -1)[0]; // first base64 line of the new certificate
+  assert.ok(readFileSync(target, 'latin1').includes(body), 'the link target holds the new certificate');
 });

@@ -7,7 +7,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { resolveBoard } from '../config/boards.js';
 import { DEFAULT_KEYGEN_MACROS } from '../config/sections/firmware.js';
 import { patchJournalPath, stateDir } from '../project.js';
-import { pendingPatch } from '../source/journal.js';
+import { journalFile, pendingPatch } from '../source/journal.js';
 import { describeHolder, patchLockHeldByOther } from '../pipeline/patch-lock.js';
 import { which, searchPath } from '../util/which.js';
 import { isKeyprovError } from '../errors.js';
@@ -54,6 +54,35 @@ async function readable(p: string): Promise<boolean> {
   return fs.access(p, fsc.R_OK).then(() => true, () => false);
 }
 
+/**
+ * The keygen switch as `keyprov patch` sees it: the same C parser and selection (so a
+ * copy under `#if 0` or in a comment is no finding, and an alias is followed), loaded
+ * only here. A 1 is a problem unless a live provisioning run set it and restores it itself.
+ */
+async function switchCheck(root: string, files: string[], macros: string[]): Promise<CheckResult> {
+  const check = 'provisioning source';
+  let sw;
+  try {
+    const { discoverDefinitions } = await import('../source/find.js');
+    const { selectSwitch } = await import('../source/select.js');
+    sw = selectSwitch(await discoverDefinitions({ files, names: macros }), macros);
+  } catch (e) {
+    if (!isKeyprovError(e)) throw e;
+    return { check, status: 'problem', detail: e.message, fix: e.hint ?? 'fix firmware.provisioningSource' };
+  }
+  const where = `${sw.file}:${sw.line}: #define ${sw.name} ${sw.value}${sw.aliases.length ? ` (via ${sw.aliases.map((a) => `${a.file}:${a.line}`).join(', ')})` : ''}`;
+  if (sw.digit === 0) return { check, status: 'ok', detail: where };
+  let journaled = false;
+  try {
+    journaled = pendingPatch(root).some((e) => e.file === journalFile(sw.file));
+  } catch {
+    /* an unreadable journal is reported by the keygen patch check */
+  }
+  const running = journaled ? patchLockHeldByOther(root) : undefined;
+  if (running) return { check, status: 'warn', detail: `${where}: set for the keygen build by ${describeHolder(running)}, which restores it itself`, fix: 'wait for that run to finish' };
+  return { check, status: 'problem', detail: `${sw.file} forces key generation (${where})`, fix: 'run `keyprov restore`, or set the define back to 0' };
+}
+
 export async function runChecks(ctx: CommandContext, opts: { board?: string } = {}): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
@@ -78,20 +107,12 @@ export async function runChecks(ctx: CommandContext, opts: { board?: string } = 
   const sourceList = sources === undefined ? [] : Array.isArray(sources) ? sources : [sources];
   if (!cfg) results.push({ check: 'provisioning source', status: 'skip', detail: 'no config' });
   else if (sourceList.length === 0) results.push({ check: 'provisioning source', status: 'warn', detail: 'firmware.provisioningSource not set; the firmware tree will be searched', fix: 'set firmware.provisioningSource to speed up patching' });
+  const present: string[] = [];
   for (const src of sourceList) {
-    if (!(await readable(src))) {
-      results.push({ check: 'provisioning source', status: 'problem', detail: `${src} is missing or unreadable`, fix: 'fix firmware.provisioningSource' });
-      continue;
-    }
-    const text = await fs.readFile(src, 'latin1');
-    const macros = cfg?.firmware?.macros ?? DEFAULT_KEYGEN_MACROS;
-    const forced = new RegExp(`^[ \\t]*#[ \\t]*define[ \\t]+(${macros.join('|')})[ \\t]+\\(?\\s*1\\s*\\)?\\s*(?:/[*/].*)?$`, 'm').exec(text);
-    results.push(
-      forced
-        ? { check: 'provisioning source', status: 'problem', detail: `${src} forces key generation (${forced[0].trim()})`, fix: 'run `keyprov restore`, or set the define back to 0' }
-        : { check: 'provisioning source', status: 'ok', detail: src },
-    );
+    if (await readable(src)) present.push(src);
+    else results.push({ check: 'provisioning source', status: 'problem', detail: `${src} is missing or unreadable`, fix: 'fix firmware.provisioningSource' });
   }
+  if (present.length) results.push(await switchCheck(root, present, cfg?.firmware?.macros ?? DEFAULT_KEYGEN_MACROS));
   if (cfg?.firmware?.headerDir) {
     const ok = await fs.stat(cfg.firmware.headerDir).then((s) => s.isDirectory(), () => false);
     results.push(ok ? { check: 'header folder', status: 'ok', detail: cfg.firmware.headerDir } : { check: 'header folder', status: 'problem', detail: `${cfg.firmware.headerDir} is not a folder`, fix: 'fix firmware.headerDir' });

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { DEFAULT_KEYGEN_MACROS } from '../config/sections/firmware.js';
+import { isKeyprovError } from '../errors.js';
 
 export const SKIP_DIRS = new Set(['.git', '.hg', '.svn', 'node_modules', '.keyprov', 'dist', '.venv', '__pycache__']);
 /** Build output folders are skipped: they hold copies of the sources. */
@@ -17,6 +18,16 @@ export interface Discovery {
   root: string;
   /** Files with an uncommented `#define <macro>` line, with the line number. */
   macroDefinitions: { file: string; line: number; macro: string; value: string }[];
+  /**
+   * What `keyprov patch` would change, chosen by the patcher's own rules (select.ts): the
+   * one active 0/1 definition, following an alias such as
+   * `#define keyprovisioningFORCE_GENERATE_NEW_KEY_PAIR FORCE_GENERATE_NEW_KEY_PAIR` to the header that holds the value.
+   */
+  switch?: { file: string; line: number; macro: string; value: string; aliases: { file: string; line: number; macro: string; value: string }[] };
+  /** Why there is no `switch` (ambiguous, alias target missing, value not 0/1), as the patcher would say it. */
+  switchProblem?: { code: string; message: string; hint?: string };
+  /** Files for firmware.provisioningSource: the switch's file, then the files of its aliases. */
+  provisioningSources: string[];
   headerDirs: string[];
   buildSystems: BuildSystem[];
   filesScanned: number;
@@ -44,13 +55,25 @@ export async function walkSourceFiles(root: string, onFile: (file: string) => Pr
 }
 
 export async function discover(root: string, macros: string[] = DEFAULT_KEYGEN_MACROS): Promise<Discovery> {
-  const out: Discovery = { root, macroDefinitions: [], headerDirs: [], buildSystems: [], filesScanned: 0 };
+  const out: Discovery = { root, macroDefinitions: [], provisioningSources: [], headerDirs: [], buildSystems: [], filesScanned: 0 };
   const headerDirs = new Set<string>();
   await walkSourceFiles(root, (file) => void headerDirs.add(path.dirname(file)), /^aws_clientcredential(_keys)?\.h$/);
   const { discoverDefinitions } = await import('../source/find.js');
   const found = await discoverDefinitions({ searchRoot: root, names: macros });
   out.filesScanned = found.searched.length;
   for (const d of found.definitions) if (d.active) out.macroDefinitions.push({ file: d.file, line: d.line, macro: d.name, value: d.value });
+  if (found.definitions.length) {
+    const { selectSwitch } = await import('../source/select.js');
+    try {
+      const sw = selectSwitch(found, macros, root);
+      const aliases = sw.aliases.map((a) => ({ file: a.file, line: a.line, macro: a.name, value: a.value }));
+      out.switch = { file: sw.file, line: sw.line, macro: sw.name, value: sw.value, aliases };
+      out.provisioningSources = [...new Set([sw.file, ...aliases.map((a) => a.file)])];
+    } catch (e) {
+      if (!isKeyprovError(e)) throw e;
+      out.switchProblem = { code: e.code, message: e.message, hint: e.hint };
+    }
+  }
   out.headerDirs = [...headerDirs].sort();
   const has = async (f: string) => fs.access(path.join(root, f)).then(() => true, () => false);
   if (await has('CMakeLists.txt')) out.buildSystems.push('cmake');

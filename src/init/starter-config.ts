@@ -6,7 +6,6 @@ const q = (s: string) => JSON.stringify(s);
 
 export function starterConfig(configDir: string, d: Discovery): string {
   const rel = (p: string) => path.relative(configDir, p) || '.';
-  const src = d.macroDefinitions[0];
   const headerDir = d.headerDirs[0];
   const build = d.buildSystems[0];
   const buildCommand =
@@ -20,9 +19,7 @@ export function starterConfig(configDir: string, d: Discovery): string {
     '',
     'firmware:',
     `  root: ${q(rel(d.root))}`,
-    src ? `  # found: ${rel(src.file)}:${src.line} defines ${src.macro} ${src.value}` : '  # no definition of the keygen macro was found; set provisioningSource by hand',
-    src ? `  provisioningSource: ${q(rel(src.file))}` : '  # provisioningSource: "path/to/aws_dev_mode_key_provisioning.c"',
-    ...(d.macroDefinitions.length > 1 ? [`  # also defined in: ${d.macroDefinitions.slice(1).map((m) => `${rel(m.file)}:${m.line}`).join(', ')}`] : []),
+    ...provisioningSourceLines(d, rel),
     headerDir ? `  headerDir: ${q(rel(headerDir))}` : '  # headerDir: "path/to/folder/with/aws_clientcredential.h"',
     '',
     'build:',
@@ -50,4 +47,26 @@ export function starterConfig(configDir: string, d: Discovery): string {
     '',
   ];
   return lines.join('\n');
+}
+
+/** The provisioningSource lines: the files `keyprov patch` needs (the switch and any alias forwarding to it), or why none was chosen. */
+function provisioningSourceLines(d: Discovery, rel: (p: string) => string): string[] {
+  const sw = d.switch;
+  const at = (m: { file: string; line: number }) => `${rel(m.file)}:${m.line}`;
+  if (!sw) {
+    return [
+      d.switchProblem ? `  # keyprov patch cannot choose the keygen switch: ${d.switchProblem.message.replaceAll(d.root + path.sep, '')}` : '  # no definition of the keygen macro was found; set provisioningSource by hand',
+      ...(d.macroDefinitions.length ? [`  # active definitions: ${d.macroDefinitions.map((m) => `${at(m)} (${m.macro} ${m.value})`).join(', ')}`] : []),
+      '  # provisioningSource: "path/to/aws_dev_mode_key_provisioning.c"   # the file(s) your build uses',
+    ];
+  }
+  const files = d.provisioningSources.map((f) => q(rel(f)));
+  const shown = new Set([sw, ...sw.aliases].map(at));
+  const others = d.macroDefinitions.filter((m) => !shown.has(at(m)));
+  return [
+    `  # found: ${at(sw)} defines ${sw.macro} ${sw.value}`,
+    ...sw.aliases.map((a) => `  #   ${at(a)} forwards ${a.macro} to it`),
+    `  provisioningSource: ${files.length === 1 ? files[0] : `[${files.join(', ')}]`}`,
+    ...(others.length ? [`  # also defined in: ${others.map(at).join(', ')}`] : []),
+  ];
 }

@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 import { writeFileAtomicSync } from './atomic-sync.js';
 import { discoverDefinitions, type Discovery } from './find.js';
 import { guardCflags, guardDefinition, type Phase } from './guard.js';
-import { readJournal, saveBackup, sha256, writeJournal, type EditKind, type JournalEntry } from './journal.js';
+import { journalEntryFor, journalFile, readJournal, saveBackup, sha256, writeJournal, type EditKind } from './journal.js';
 import { currentSha, restoreAll, type RestoreResult } from './restore.js';
 import { DELAY_MACRO, selectDelay, selectSwitch, type SwitchDefinition } from './select.js';
 import { spliceBytes } from './value.js';
@@ -118,9 +118,9 @@ function planFiles(splices: Splice[]): PlannedFile[] {
 async function writeJournaled(root: string, plans: PlannedFile[], log: Logger): Promise<void> {
   const journal = readJournal(root);
   for (const p of plans) {
-    let entry = journal.entries.find((e) => e.file === p.file);
+    let entry = journalEntryFor(journal, p.file);
     if (!entry) {
-      entry = { file: p.file, originalSha256: sha256(p.before), patchedSha256: '', backup: saveBackup(root, p.before), mode: statSync(p.file).mode & 0o7777, edits: [], patchedAt: new Date().toISOString() };
+      entry = { file: journalFile(p.file), originalSha256: sha256(p.before), patchedSha256: '', backup: saveBackup(root, p.before), mode: statSync(p.file).mode & 0o7777, edits: [], patchedAt: new Date().toISOString() };
       journal.entries.push(entry);
     }
     entry.patchedSha256 = sha256(p.after);
@@ -206,7 +206,7 @@ export async function applyPhase(opts: ApplyPhaseOptions): Promise<ApplyPhaseRes
   if (sw.digit !== target) {
     const change: PatchChange = { file: sw.file, line: sw.line, macro: sw.name, kind: 'keygen', from: sw.value, to: setDigit(sw.value, sw, target) };
     splices.push({ at: sw.digitAt, end: sw.digitAt + 1, old: String(sw.digit), text: String(target), change });
-  } else if (opts.phase === 'keygen' && !readJournal(opts.projectRoot).entries.some((e) => e.file === sw.file)) {
+  } else if (opts.phase === 'keygen' && !journalEntryFor(readJournal(opts.projectRoot), sw.file)) {
     log.warn(`${sw.file}:${sw.line}: ${sw.name} is already 1 (not set by keyprov); \`keyprov patch --phase credential\` will set it to 0`);
   }
   if (wantDelay) {
@@ -244,7 +244,7 @@ async function applyGuard(opts: ApplyPhaseOptions, names: string[]): Promise<App
     log.info(`${sw.name} is already guarded at ${sw.file}:${sw.line}; nothing to change`);
     return resultOf(opts, 'guard', sw, sw.value, [], disc);
   }
-  if (readJournal(opts.projectRoot).entries.some((e) => e.file === sw.file)) {
+  if (journalEntryFor(readJournal(opts.projectRoot), sw.file)) {
     throw new KeyprovError('PATCH_PENDING', `${sw.file} carries a keygen patch that is not restored yet`, { hint: 'run `keyprov restore` first, then `keyprov patch --mode guard`' });
   }
   if (sw.digit === 1) log.warn(`${sw.file}:${sw.line}: ${sw.name} was 1; the guarded default is 0 (the keygen build passes -D${sw.name}=1)`);

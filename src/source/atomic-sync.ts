@@ -3,9 +3,11 @@
 import { closeSync, constants as fsc, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync, fchmodSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { writeTargetSync } from '../util/write-target.js';
 
-/** Write to a temporary file beside `file`, fsync, rename over it. An existing file keeps its mode. */
-export function writeFileAtomicSync(file: string, data: Uint8Array, newFileMode = 0o644): void {
+/** Write to a temporary file beside `file`, fsync, rename over it. An existing file keeps its mode; a symlink stays a symlink (its target is replaced). */
+export function writeFileAtomicSync(link: string, data: Uint8Array, newFileMode = 0o644): void {
+  const file = writeTargetSync(link);
   let mode = newFileMode;
   try {
     mode = statSync(file).mode & 0o7777;

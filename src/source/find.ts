@@ -82,10 +82,15 @@ export interface DiscoverOptions {
 export async function discoverDefinitions(opts: DiscoverOptions): Promise<Discovery> {
   let searched: string[];
   if (opts.files?.length) {
-    searched = opts.files.map((f) => path.resolve(f));
-    for (const f of searched) {
+    searched = [];
+    const seen = new Set<string>();
+    for (const f of opts.files.map((f) => path.resolve(f))) {
       const st = await fs.stat(f).catch(() => undefined);
       if (!st?.isFile()) throw new UsageError('SOURCE_NOT_FOUND', `source file not found: ${f}`, { hint: 'check --source or firmware.provisioningSource in keyprov.config.yaml' });
+      // A symlink and its target given together are one file, not two definitions.
+      const real = await fs.realpath(f);
+      if (!seen.has(real)) searched.push(f);
+      seen.add(real);
     }
   } else if (opts.searchRoot) {
     searched = await listCFiles(path.resolve(opts.searchRoot));

@@ -2,7 +2,7 @@
 // afterwards (crash, SIGKILL, power loss) `keyprov restore` knows which files to put back
 // and has their original bytes. Lives at .keyprov/patch-journal.json; original bytes are
 // kept beside it in .keyprov/patch-backup/<sha256>.orig.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { KeyprovError } from '../errors.js';
@@ -21,7 +21,7 @@ export interface JournalEdit {
 }
 
 export interface JournalEntry {
-  /** Absolute path of the patched file. */
+  /** Absolute real path of the patched file (a symlink given as --source is resolved: restore writes the file, not the link). */
   file: string;
   /** sha256 of the bytes before the first keyprov edit, and of the bytes keyprov wrote. */
   originalSha256: string;
@@ -63,6 +63,21 @@ export function readJournal(root: string): Journal {
       hint: `compare the files it names with their backups in ${path.join(stateDir(root), BACKUP_DIR)}, fix or delete the journal by hand`,
     });
   }
+}
+
+/** How the journal names a file: its real path, so a symlink and its target are one entry. */
+export function journalFile(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
+}
+
+/** The journal entry for `file` (given as a link or as its target), if any. */
+export function journalEntryFor(journal: Journal, file: string): JournalEntry | undefined {
+  const real = journalFile(file);
+  return journal.entries.find((e) => e.file === real || journalFile(e.file) === real);
 }
 
 /** Entries of patches still applied (what `keyprov restore` would put back). */

@@ -3,6 +3,7 @@
 import { promises as fs, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { writeTarget } from './write-target.js';
 
 export interface AtomicWriteOptions {
   /** File mode for a new file. An existing file keeps its own mode unless this is set and `forceMode` is true. */
@@ -10,8 +11,12 @@ export interface AtomicWriteOptions {
   forceMode?: boolean;
 }
 
-/** Write to a temporary file beside `file`, fsync, then rename over it. Keeps the mode of an existing file. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
+/**
+ * Write to a temporary file beside `file`, fsync, then rename over it. Keeps the mode of an
+ * existing file. A symlink stays a symlink: the file it points to is replaced (write-target.ts).
+ */
+export async function writeFileAtomic(link: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
+  const file = await writeTarget(link);
   const dir = path.dirname(file);
   let mode = opts.mode ?? 0o644;
   if (!opts.forceMode) {

@@ -24,6 +24,11 @@ export async function run(ctx: CommandContext, argv: { dir?: string; force?: boo
     );
   }
   for (const m of d.macroDefinitions) ctx.log.info(`found ${m.macro} ${m.value} at ${path.relative(root, m.file)}:${m.line}`);
+  if (d.switch) {
+    ctx.log.info(`keygen switch: ${path.relative(root, d.switch.file)}:${d.switch.line}${d.switch.aliases.length ? ` (${d.switch.aliases.map((a) => `${path.relative(root, a.file)}:${a.line}`).join(', ')} forwards to it)` : ''}`);
+  } else if (d.switchProblem) {
+    ctx.log.warn(`provisioningSource left unset: ${d.switchProblem.message}; set firmware.provisioningSource to the file(s) your build uses`);
+  }
   if (d.headerDirs.length) ctx.log.info(`credential headers in ${d.headerDirs.map((h) => path.relative(root, h) || '.').join(', ')}`);
   ctx.log.info(`build system: ${d.buildSystems.join(', ') || 'none detected'}`);
   const text = starterConfig(path.dirname(configFile), d);

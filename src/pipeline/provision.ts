@@ -349,6 +349,7 @@ function steps(): Step<Run>[] {
             timeoutMs: ms(run.board.serial.timeout, 60),
             fromOffset: run.phaseStart.keygen ?? 0,
             log: run.opts.log,
+            progress: ctl.progress,
             signal: run.opts.signal,
           });
         } finally {

@@ -22,6 +22,8 @@ export interface CaptureOptions {
   /** Start reading at this byte of the console (default 0: everything since it was opened). */
   fromOffset?: number;
   log?: Logger;
+  /** Where the keygen-delay countdown goes on a terminal (the provision step list); default: the logger's status line. */
+  progress?: (text: string | undefined) => void;
   signal?: AbortSignal;
 }
 
@@ -108,6 +110,7 @@ export function captureKey(feed: ByteFeed, opts: CaptureOptions = {}): Promise<C
     let settleTimer: NodeJS.Timeout | undefined;
     let countdown: NodeJS.Timeout | undefined;
     let countdownShown = false;
+    const progress = opts.progress ?? ((t: string | undefined) => log?.status(t));
     let unsubscribe = () => {};
     let done = false;
 
@@ -116,7 +119,7 @@ export function captureKey(feed: ByteFeed, opts: CaptureOptions = {}): Promise<C
       clearTimeout(deadlineTimer);
       clearTimeout(settleTimer);
       clearInterval(countdown);
-      if (countdownShown && log?.isTTY) log.write('\n');
+      if (countdownShown) progress(undefined);
       unsubscribe();
       opts.signal?.removeEventListener('abort', onAbort);
     };
@@ -194,7 +197,7 @@ export function captureKey(feed: ByteFeed, opts: CaptureOptions = {}): Promise<C
             const left = Math.max(0, Math.round((started + e.seconds * 1000 - Date.now()) / 1000));
             if (log?.isTTY) {
               countdownShown = true;
-              log.write(`\rkey generation in ${left} s `);
+              progress(`key generation in ${left} s`);
             } else if (left % 30 === 0) log?.info(`key generation in ${left} s`);
             if (left === 0) clearInterval(countdown);
           }, 1000);

@@ -22,6 +22,8 @@ import type { IoTClient } from '@aws-sdk/client-iot';
 export const DEFAULT_SUCCESS = 'MQTT mutual-auth demo: connected as \\S+, published to';
 export const DEFAULT_ERROR = 'MQTT mutual-auth demo: (.* failed: |broker refused CONNECT|no private key|.*does not parse|not started|expected (CONNACK|PUBACK))';
 const NO_CERTIFICATE = /Warning: the client certificate should be updated/;
+/** Lines demo firmware prints once it is done (the virtual board; FreeRTOS's demo runner): the probe stops there. */
+const DEMO_DONE = 'Demo finished|Demo completed|Error running demo';
 /** The auto probe gives up on a board that prints nothing at all for this long after a reset. */
 const SILENT_BOARD_MS = 3000;
 
@@ -259,12 +261,17 @@ function steps(): Step<Run>[] {
         const silence = setInterval(() => {
           if (c.size === run.phaseStart.probe) probe.abort();
         }, SILENT_BOARD_MS);
+        // A board already past key provisioning (connected, failed to, finished its demo) will
+        // print no key this boot: stop there instead of waiting out the probe timeout.
+        const v = run.cfg.provision?.verify;
+        const past = new RegExp(`(?:${v?.success ?? DEFAULT_SUCCESS})|(?:${v?.error ?? DEFAULT_ERROR})|(?:${DEMO_DONE})`);
         try {
-          got = await captureKey(c, { timeoutMs: ms(run.cfg.provision?.probeTimeout, 15), fromOffset: run.phaseStart.probe, log: run.opts.log, signal: probe.signal });
+          got = await captureKey(c, { timeoutMs: ms(run.cfg.provision?.probeTimeout, 15), fromOffset: run.phaseStart.probe, stopAt: past, log: run.opts.log, progress: ctl.progress, signal: probe.signal });
         } catch (e) {
           if (run.opts.signal?.aborted) throw e;
           await savePhaseLog(run, 'probe');
-          const why = probe.signal.aborted ? `the board said nothing for ${SILENT_BOARD_MS / 1000} s` : isKeyprovError(e) ? e.code : 'error';
+          const pastLine = c.bytes().subarray(run.phaseStart.probe).toString('latin1').split(/\r?\n/).find((l) => past.test(l))?.trim();
+          const why = probe.signal.aborted ? `the board said nothing for ${SILENT_BOARD_MS / 1000} s` : pastLine ? `it went on to "${pastLine}"` : isKeyprovError(e) ? e.code : 'error';
           return ctl.detail(`no key on the current firmware (${why}); doing the keygen build`);
         } finally {
           clearInterval(silence);

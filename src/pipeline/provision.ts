@@ -107,12 +107,14 @@ function unlockTree(run: Run): void {
   run.treeLock = false;
 }
 
+const PORT_HINT = 'set serial.port to the console device, or serial.serialNumber to find the USB adapter by its serial number (per board: boards[].serial)';
+
 const ms = (s: number | undefined, dflt: number) => Math.round((s ?? dflt) * 1000);
 
 async function openBoardConsole(run: Run): Promise<ConsoleHandle> {
   if (run.console) return run.console;
   const port = run.board.serial.port;
-  if (!port) throw new UsageError('SERIAL_PORT_UNSET', `no serial port for board ${run.board.id}`, { hint: 'set serial.port (or boards[].serial.port) in the config' });
+  if (!port) throw new UsageError('SERIAL_PORT_UNSET', `no serial port for board ${run.board.id}`, { hint: PORT_HINT });
   const { openConsole } = await import('../serial/console.js');
   run.console = await openConsole({ port, baud: run.board.serial.baud, vendorId: run.board.serial.vendorId, productId: run.board.serial.productId, serialNumber: run.board.serial.serialNumber, log: run.opts.log });
   return run.console;
@@ -201,7 +203,7 @@ function steps(): Step<Run>[] {
         const { planRunner, runnerToolVersion } = await import('../runners/run.js');
         if (!run.cfg.build?.command) throw new UsageError('BUILD_NOT_CONFIGURED', 'build.command is not set', { hint: 'set build.command in keyprov.config.yaml' });
         if (!run.board.flash.runner) throw new UsageError('FLASH_NOT_CONFIGURED', 'flash.runner is not set', { hint: 'set flash.runner in keyprov.config.yaml (see `keyprov flash --help`)' });
-        if (!run.board.serial.port) throw new UsageError('SERIAL_PORT_UNSET', `no serial port for board ${run.board.id}`, { hint: 'set serial.port (or boards[].serial.port)' });
+        if (!run.board.serial.port) throw new UsageError('SERIAL_PORT_UNSET', `no serial port for board ${run.board.id}`, { hint: PORT_HINT });
         const plan = planRunner('flash', { board: run.board, configDir: run.opts.loaded.dir, image: run.cfg.build.image ?? 'image' });
         const { requireTool } = await import('../runners/exec.js');
         // Fail here, before the source is patched and a keygen image built for nothing.

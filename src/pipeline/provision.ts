@@ -67,6 +67,7 @@ export interface ProvisionReport {
   publicKeyFingerprint?: string;
   certificate?: { serial: string; subjectCn: string; fingerprint: string; notAfter: string };
   connected?: string;
+  /** `keyprov` and `node` versions; `build` (build.command's program) and `flash` (the runner): `{ executable, version }`, the first line of `--version`. */
   tools: Record<string, unknown>;
   steps: StepRecord[];
   error?: { code: string; message: string; hint?: string };
@@ -216,9 +217,15 @@ function steps(): Step<Run>[] {
         }
         const cmd = run.cfg.build.command;
         if (Array.isArray(cmd)) requireTool(cmd[0]!, { env: run.opts.env, cwd: run.cfg.build.cwd ?? run.root, tool: { name: cmd[0]!, install: 'install the build tool, or fix build.command' } });
-        // Asking the flasher for its version spawns it: let that run beside the next steps.
-        run.toolVersions = runnerToolVersion({ board: run.board, configDir: run.opts.loaded.dir, env: run.opts.env }).then(
-          (tool) => void (run.report.tools.flash = tool),
+        // Asking the tools for their versions spawns them: let that run beside the next steps.
+        const { keyprovVersion, buildTool, versionLine } = await import('../runners/tool-versions.js');
+        Object.assign(run.report.tools, { keyprov: keyprovVersion(), node: process.version });
+        const buildExe = buildTool(cmd);
+        run.toolVersions = Promise.all([
+          runnerToolVersion({ board: run.board, configDir: run.opts.loaded.dir, env: run.opts.env }).then((tool) => void (run.report.tools.flash = tool)),
+          versionLine(buildExe, { cwd: run.cfg.build.cwd ?? run.root, env: run.opts.env }).then((version) => void (run.report.tools.build = { executable: buildExe, version })),
+        ]).then(
+          () => {},
           () => {},
         );
         // A patch left by a killed run was already restored by the CLI hook; one left by `keyprov patch` is the user's: refuse.

@@ -18,6 +18,19 @@ export function expandThingName(template: string | undefined, boardId: string): 
   return template?.replace(/\{\{\s*id\s*\}\}/g, boardId);
 }
 
+type Serial = NonNullable<KeyprovConfig['serial']>;
+const usbId = (s: Serial | undefined) => !!(s?.serialNumber || s?.vendorId || s?.productId);
+
+/**
+ * A USB identification (serialNumber, vendorId, productId) without a port means `port: auto`
+ * (find the adapter that matches). A board's own identification beats a port it would only inherit.
+ */
+function boardSerial(top: Serial | undefined, own: Serial | undefined): Serial {
+  const serial: Serial = { ...top, ...own };
+  if ((usbId(own) && !own?.port) || (!serial.port && usbId(serial))) serial.port = 'auto';
+  return serial;
+}
+
 export function resolveBoard(config: KeyprovConfig | undefined, boardId?: string): ResolvedBoard {
   const boards = config?.boards ?? [];
   let entry: BoardConfig | undefined;
@@ -35,7 +48,7 @@ export function resolveBoard(config: KeyprovConfig | undefined, boardId?: string
   return {
     id,
     thingName: expandThingName(entry?.thingName ?? config?.credentials?.thingName, id),
-    serial: { ...config?.serial, ...entry?.serial },
+    serial: boardSerial(config?.serial, entry?.serial),
     flash: { ...config?.flash, ...entry?.flash, options: { ...config?.flash?.options, ...entry?.flash?.options } },
     entry,
   };

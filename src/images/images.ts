@@ -13,7 +13,8 @@ import { resolveBoard } from '../config/boards.js';
 import { boardFiles, stateDir } from '../project.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { runBuild } from '../runners/build.js';
-import { runTool, formatCommand } from '../runners/exec.js';
+import { formatCommand } from '../runners/exec.js';
+import { buildTool, keyprovVersion, versionLine } from '../runners/tool-versions.js';
 import { applyPhase } from '../source/index.js';
 import { renderHeaders } from '../render/render.js';
 
@@ -284,22 +285,12 @@ function readCertificate(file: string) {
   };
 }
 
-let keyprovVersion: string | undefined;
-
 async function toolVersions(command: string | string[], cwd: string, o: ImagesOptions): Promise<ToolVersions> {
-  keyprovVersion ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  const v: ToolVersions = { keyprov: keyprovVersion, node: process.version };
+  const v: ToolVersions = { keyprov: keyprovVersion(), node: process.version };
   if (o.dryRun) return v;
-  const first = Array.isArray(command) ? command[0]! : command.trim().split(/\s+/)[0]!;
+  const first = buildTool(command);
   const env = o.env ?? process.env;
-  const ask = async (exe: string): Promise<string | undefined> => {
-    try {
-      const r = await runTool([exe, '--version'], { label: `${path.basename(exe)} --version`, cwd, baseEnv: env, timeoutMs: 10_000, log: undefined });
-      return (r.stdout || r.stderr).split('\n')[0]?.trim() || undefined;
-    } catch {
-      return undefined;
-    }
-  };
+  const ask = (exe: string) => versionLine(exe, { cwd, env });
   v.build = await ask(first);
   v.compiler = await ask(env.CC || 'cc');
   o.log.debug(`tool versions: ${formatCommand([first])} ${v.build ?? '?'}; compiler ${v.compiler ?? '?'}`);

@@ -22,6 +22,8 @@ import type { IoTClient } from '@aws-sdk/client-iot';
 export const DEFAULT_SUCCESS = 'MQTT mutual-auth demo: connected as \\S+, published to';
 export const DEFAULT_ERROR = 'MQTT mutual-auth demo: (.* failed: |broker refused CONNECT|no private key|.*does not parse|not started|expected (CONNACK|PUBACK))';
 const NO_CERTIFICATE = /Warning: the client certificate should be updated/;
+/** Lines demo firmware prints once it is done (the virtual board; FreeRTOS's demo runner): the probe stops there. */
+const DEMO_DONE = 'Demo finished|Demo completed|Error running demo';
 /** The auto probe gives up on a board that prints nothing at all for this long after a reset. */
 const SILENT_BOARD_MS = 3000;
 
@@ -65,6 +67,7 @@ export interface ProvisionReport {
   publicKeyFingerprint?: string;
   certificate?: { serial: string; subjectCn: string; fingerprint: string; notAfter: string };
   connected?: string;
+  /** `keyprov` and `node` versions; `build` (build.command's program) and `flash` (the runner): `{ executable, version }`, the first line of `--version`. */
   tools: Record<string, unknown>;
   steps: StepRecord[];
   error?: { code: string; message: string; hint?: string };
@@ -105,12 +108,14 @@ function unlockTree(run: Run): void {
   run.treeLock = false;
 }
 
+const PORT_HINT = 'set serial.port to the console device, or serial.serialNumber to find the USB adapter by its serial number (per board: boards[].serial)';
+
 const ms = (s: number | undefined, dflt: number) => Math.round((s ?? dflt) * 1000);
 
 async function openBoardConsole(run: Run): Promise<ConsoleHandle> {
   if (run.console) return run.console;
   const port = run.board.serial.port;
-  if (!port) throw new UsageError('SERIAL_PORT_UNSET', `no serial port for board ${run.board.id}`, { hint: 'set serial.port (or boards[].serial.port) in the config' });
+  if (!port) throw new UsageError('SERIAL_PORT_UNSET', `no serial port for board ${run.board.id}`, { hint: PORT_HINT });
   const { openConsole } = await import('../serial/console.js');
   run.console = await openConsole({ port, baud: run.board.serial.baud, vendorId: run.board.serial.vendorId, productId: run.board.serial.productId, serialNumber: run.board.serial.serialNumber, log: run.opts.log });
   return run.console;
@@ -199,7 +204,7 @@ function steps(): Step<Run>[] {
         const { planRunner, runnerToolVersion } = await import('../runners/run.js');
         if (!run.cfg.build?.command) throw new UsageError('BUILD_NOT_CONFIGURED', 'build.command is not set', { hint: 'set build.command in keyprov.config.yaml' });
         if (!run.board.flash.runner) throw new UsageError('FLASH_NOT_CONFIGURED', 'flash.runner is not set', { hint: 'set flash.runner in keyprov.config.yaml (see `keyprov flash --help`)' });
-        if (!run.board.serial.port) throw new UsageError('SERIAL_PORT_UNSET', `no serial port for board ${run.board.id}`, { hint: 'set serial.port (or boards[].serial.port)' });
+        if (!run.board.serial.port) throw new UsageError('SERIAL_PORT_UNSET', `no serial port for board ${run.board.id}`, { hint: PORT_HINT });
         const plan = planRunner('flash', { board: run.board, configDir: run.opts.loaded.dir, image: run.cfg.build.image ?? 'image' });
         const { requireTool } = await import('../runners/exec.js');
         // Fail here, before the source is patched and a keygen image built for nothing.
@@ -212,9 +217,15 @@ function steps(): Step<Run>[] {
         }
         const cmd = run.cfg.build.command;
         if (Array.isArray(cmd)) requireTool(cmd[0]!, { env: run.opts.env, cwd: run.cfg.build.cwd ?? run.root, tool: { name: cmd[0]!, install: 'install the build tool, or fix build.command' } });
-        // Asking the flasher for its version spawns it: let that run beside the next steps.
-        run.toolVersions = runnerToolVersion({ board: run.board, configDir: run.opts.loaded.dir, env: run.opts.env }).then(
-          (tool) => void (run.report.tools.flash = tool),
+        // Asking the tools for their versions spawns them: let that run beside the next steps.
+        const { keyprovVersion, buildTool, versionLine } = await import('../runners/tool-versions.js');
+        Object.assign(run.report.tools, { keyprov: keyprovVersion(), node: process.version });
+        const buildExe = buildTool(cmd);
+        run.toolVersions = Promise.all([
+          runnerToolVersion({ board: run.board, configDir: run.opts.loaded.dir, env: run.opts.env }).then((tool) => void (run.report.tools.flash = tool)),
+          versionLine(buildExe, { cwd: run.cfg.build.cwd ?? run.root, env: run.opts.env }).then((version) => void (run.report.tools.build = { executable: buildExe, version })),
+        ]).then(
+          () => {},
           () => {},
         );
         // A patch left by a killed run was already restored by the CLI hook; one left by `keyprov patch` is the user's: refuse.
@@ -259,12 +270,17 @@ function steps(): Step<Run>[] {
         const silence = setInterval(() => {
           if (c.size === run.phaseStart.probe) probe.abort();
         }, SILENT_BOARD_MS);
+        // A board already past key provisioning (connected, failed to, finished its demo) will
+        // print no key this boot: stop there instead of waiting out the probe timeout.
+        const v = run.cfg.provision?.verify;
+        const past = new RegExp(`(?:${v?.success ?? DEFAULT_SUCCESS})|(?:${v?.error ?? DEFAULT_ERROR})|(?:${DEMO_DONE})`);
         try {
-          got = await captureKey(c, { timeoutMs: ms(run.cfg.provision?.probeTimeout, 15), fromOffset: run.phaseStart.probe, log: run.opts.log, signal: probe.signal });
+          got = await captureKey(c, { timeoutMs: ms(run.cfg.provision?.probeTimeout, 15), fromOffset: run.phaseStart.probe, stopAt: past, log: run.opts.log, progress: ctl.progress, signal: probe.signal });
         } catch (e) {
           if (run.opts.signal?.aborted) throw e;
           await savePhaseLog(run, 'probe');
-          const why = probe.signal.aborted ? `the board said nothing for ${SILENT_BOARD_MS / 1000} s` : isKeyprovError(e) ? e.code : 'error';
+          const pastLine = c.bytes().subarray(run.phaseStart.probe).toString('latin1').split(/\r?\n/).find((l) => past.test(l))?.trim();
+          const why = probe.signal.aborted ? `the board said nothing for ${SILENT_BOARD_MS / 1000} s` : pastLine ? `it went on to "${pastLine}"` : isKeyprovError(e) ? e.code : 'error';
           return ctl.detail(`no key on the current firmware (${why}); doing the keygen build`);
         } finally {
           clearInterval(silence);
@@ -349,6 +365,7 @@ function steps(): Step<Run>[] {
             timeoutMs: ms(run.board.serial.timeout, 60),
             fromOffset: run.phaseStart.keygen ?? 0,
             log: run.opts.log,
+            progress: ctl.progress,
             signal: run.opts.signal,
           });
         } finally {

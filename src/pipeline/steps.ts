@@ -25,8 +25,8 @@ export interface StepControl {
   fact(key: string, value: unknown): void;
   /** Mark the step as skipped (with why) instead of ok. */
   skip(why: string): void;
-  /** Live progress text (e.g. a countdown), drawn on a terminal, dropped in CI. */
-  progress(text: string): void;
+  /** Live progress text beside the step (e.g. a countdown), drawn on a terminal, dropped in CI; `undefined` shows the detail again. */
+  progress(text: string | undefined): void;
 }
 
 export interface Step<C> {
@@ -48,8 +48,13 @@ export interface RunStepsOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * On a terminal the list is pinned at the bottom of the screen (Logger.pin): lines logged
+ * while it is shown end up above it. In CI, one plain line per finished step.
+ */
 export class StepList {
-  private lastDrawn = 0;
+  private current?: number;
+  private progressText?: string;
   constructor(
     private readonly log: Logger,
     private readonly records: StepRecord[],
@@ -68,17 +73,30 @@ export class StepList {
     return `${n} ${r.title} ${mark}${dur}${extra ? ` - ${extra}` : ''}`;
   }
 
-  /** On a terminal, redraw the whole list in place; in CI, print one plain line per finished step. */
+  private lines(): string[] {
+    return this.records.map((r, i) => this.line(r, i, i === this.current ? this.progressText : undefined));
+  }
+
+  /** Show the list (pinned on a terminal). */
+  show(): void {
+    if (this.live) this.log.pin(() => this.lines());
+  }
+
+  /** Redraw with step `current` running and its live progress text (e.g. a countdown). */
   draw(current?: number, progress?: string): void {
-    if (!this.live) return;
-    if (this.lastDrawn) this.log.write(`\x1b[${this.lastDrawn}A`);
-    for (let i = 0; i < this.records.length; i++) this.log.write(`\x1b[2K${this.line(this.records[i]!, i, i === current ? progress : undefined)}\n`);
-    this.lastDrawn = this.records.length;
+    this.current = current;
+    this.progressText = progress;
+    if (this.live) this.log.repaint();
   }
 
   finished(i: number): void {
-    if (this.live) this.draw();
-    else this.log.info(this.line(this.records[i]!, i));
+    this.draw();
+    if (!this.live) this.log.info(this.line(this.records[i]!, i));
+  }
+
+  /** Leave the final list on screen; later lines go below it. */
+  close(): void {
+    if (this.live) this.log.unpin();
   }
 }
 
@@ -92,35 +110,39 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, opts: RunStepsOption
     for (let i = 0; i < start; i++) Object.assign(records[i]!, { outcome: 'skipped', detail: `skipped (--from ${opts.from})` });
   }
   const list = new StepList(opts.log, records);
-  list.draw();
+  list.show();
   let failure: unknown;
-  for (let i = start; i < steps.length; i++) {
-    const step = steps[i]!;
-    const rec = records[i]!;
-    if ((failure || opts.signal?.aborted) && !step.always) continue;
-    rec.startedAt = new Date().toISOString();
-    const t0 = performance.now();
-    let skipped: string | undefined;
-    const ctl: StepControl = {
-      detail: (t) => (rec.detail = t),
-      fact: (k, v) => ((rec.facts ??= {})[k] = v),
-      skip: (why) => (skipped = why),
-      progress: (t) => list.draw(i, t),
-    };
-    list.draw(i);
-    await opts.onStart?.(records, i);
-    try {
-      await step.run(ctx, ctl);
-      rec.outcome = skipped ? 'skipped' : 'ok';
-      if (skipped) rec.detail = skipped;
-    } catch (e) {
-      rec.outcome = 'failed';
-      rec.error = isKeyprovError(e) ? { code: e.code, message: e.message, hint: e.hint } : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
-      failure ??= e;
+  try {
+    for (let i = start; i < steps.length; i++) {
+      const step = steps[i]!;
+      const rec = records[i]!;
+      if ((failure || opts.signal?.aborted) && !step.always) continue;
+      rec.startedAt = new Date().toISOString();
+      const t0 = performance.now();
+      let skipped: string | undefined;
+      const ctl: StepControl = {
+        detail: (t) => (rec.detail = t),
+        fact: (k, v) => ((rec.facts ??= {})[k] = v),
+        skip: (why) => (skipped = why),
+        progress: (t) => list.draw(i, t),
+      };
+      list.draw(i);
+      await opts.onStart?.(records, i);
+      try {
+        await step.run(ctx, ctl);
+        rec.outcome = skipped ? 'skipped' : 'ok';
+        if (skipped) rec.detail = skipped;
+      } catch (e) {
+        rec.outcome = 'failed';
+        rec.error = isKeyprovError(e) ? { code: e.code, message: e.message, hint: e.hint } : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+        failure ??= e;
+      }
+      rec.durationMs = Math.round(performance.now() - t0);
+      list.finished(i);
+      await opts.onRecord?.(records);
     }
-    rec.durationMs = Math.round(performance.now() - t0);
-    list.finished(i);
-    await opts.onRecord?.(records);
+  } finally {
+    list.close();
   }
   if (failure) throw failure;
   if (opts.signal?.aborted) throw new KeyprovError('INTERRUPTED', 'interrupted; the steps marked to always run have run (the source is restored)', { exitCode: 130 });

@@ -126,12 +126,12 @@ class LiveLine {
     const now = Date.now();
     if (!line || now - this.last < 100) return;
     this.last = now;
-    const width = Math.max(20, (process.stderr.columns || 80) - 1);
-    this.log.write(`\r\x1b[K${`${this.label}: ${line.trim()}`.slice(0, width)}`);
+    // The logger keeps it under a pinned step list and cuts it to the terminal width.
+    this.log.status(`${this.label}: ${line.trim()}`);
     this.shown = true;
   }
   clear(): void {
-    if (this.shown) this.log.write('\r\x1b[K');
+    if (this.shown) this.log.status(undefined);
   }
 }
 

@@ -22,6 +22,14 @@ export interface CaptureOptions {
   /** Start reading at this byte of the console (default 0: everything since it was opened). */
   fromOffset?: number;
   log?: Logger;
+  /**
+   * A console line matching this means the board is past key provisioning (it connected, failed,
+   * finished its demo): no key, or no newer key, will come. The capture ends at once with the key
+   * seen so far, or the usual no-key error.
+   */
+  stopAt?: RegExp;
+  /** Where the keygen-delay countdown goes on a terminal (the provision step list); default: the logger's status line. */
+  progress?: (text: string | undefined) => void;
   signal?: AbortSignal;
 }
 
@@ -108,6 +116,14 @@ export function captureKey(feed: ByteFeed, opts: CaptureOptions = {}): Promise<C
     let settleTimer: NodeJS.Timeout | undefined;
     let countdown: NodeJS.Timeout | undefined;
     let countdownShown = false;
+    const progress = opts.progress ?? ((t: string | undefined) => log?.status(t));
+    let partialLine = '';
+    /** The first complete console line that matches opts.stopAt, if any. */
+    const stopLine = (chunk: Buffer): string | undefined => {
+      const lines = (partialLine + chunk.toString('latin1')).split(/\r\n|\n|\r/);
+      partialLine = (lines.pop() ?? '').slice(-1024);
+      return lines.find((l) => opts.stopAt!.test(l));
+    };
     let unsubscribe = () => {};
     let done = false;
 
@@ -116,7 +132,7 @@ export function captureKey(feed: ByteFeed, opts: CaptureOptions = {}): Promise<C
       clearTimeout(deadlineTimer);
       clearTimeout(settleTimer);
       clearInterval(countdown);
-      if (countdownShown && log?.isTTY) log.write('\n');
+      if (countdownShown) progress(undefined);
       unsubscribe();
       opts.signal?.removeEventListener('abort', onAbort);
     };
@@ -194,7 +210,7 @@ export function captureKey(feed: ByteFeed, opts: CaptureOptions = {}): Promise<C
             const left = Math.max(0, Math.round((started + e.seconds * 1000 - Date.now()) / 1000));
             if (log?.isTTY) {
               countdownShown = true;
-              log.write(`\rkey generation in ${left} s `);
+              progress(`key generation in ${left} s`);
             } else if (left % 30 === 0) log?.info(`key generation in ${left} s`);
             if (left === 0) clearInterval(countdown);
           }, 1000);
@@ -211,6 +227,8 @@ export function captureKey(feed: ByteFeed, opts: CaptureOptions = {}): Promise<C
       (chunk) => {
         if (done) return;
         for (const e of parser.parseChunk(chunk)) handle(e);
+        const stop = opts.stopAt && stopLine(chunk);
+        if (stop) finish(`the board went on past key provisioning ("${stop.trim().slice(0, 100)}")`);
       },
       (err) => {
         if (done) return;

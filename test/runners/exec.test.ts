@@ -128,9 +128,10 @@ test('on a terminal without --verbose: one live line with the latest output, era
   const log = new Logger({ color: false, stream: { write: (s: string) => chunks.push(s), isTTY: true } });
   await runTool(['sh', '-c', 'echo compiling main.c; sleep 0.3; echo linking app.elf; sleep 0.3'], { log, label: 'build keygen' });
   const out = chunks.join('');
-  assert.match(out, /\r\x1b\[Kbuild keygen: compiling main\.c/);
-  assert.match(out, /\r\x1b\[Kbuild keygen: linking app\.elf/);
-  assert.ok(out.endsWith('\r\x1b[K'), 'the live line is erased');
+  // The logger's status line: written on a fresh line, then replaced (back to column 0, erase to the end of the screen, write).
+  assert.match(out, /\nbuild keygen: compiling main\.c/);
+  assert.match(out, /\r\x1b\[0Jbuild keygen: linking app\.elf/);
+  assert.ok(out.endsWith('\r\x1b[0J'), 'the live line is erased');
   void dir;
 });
 

@@ -41,7 +41,7 @@ export async function run(ctx: CommandContext, argv: CaptureArgv): Promise<Comma
   } else {
     const port = argv.port ?? serial.port;
     if (!port) {
-      throw new UsageError('PORT_REQUIRED', 'no console port: pass --port PATH (or --port auto), or --from-log FILE', { hint: 'or set serial.port in keyprov.config.yaml' });
+      throw new UsageError('PORT_REQUIRED', 'no console port: pass --port PATH (or --port auto), or --from-log FILE', { hint: 'or set serial.port (or serial.serialNumber, to find the USB adapter) in keyprov.config.yaml' });
     }
     const controller = new AbortController();
     const onSignal = () => controller.abort();

@@ -13,7 +13,7 @@ export const serialSection = (ctx: SchemaContext) =>
       .transform((p) => (p === 'auto' || p.startsWith('/') ? p : ctx.resolvePath(p)))
       .optional(),
     baud: z.number().int().positive().optional(),
-    /** USB identification used by `port: auto` to pick the right adapter. */
+    /** USB identification used by `port: auto` to pick the right adapter; set without a port, it implies `port: auto`. */
     vendorId: z.string().optional(),
     productId: z.string().optional(),
     serialNumber: z.string().optional(),

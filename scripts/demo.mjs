@@ -1,7 +1,7 @@
 // The README quick start: provision the virtual board end to end on this machine.
 // Builds the firmware, makes a lab CA (keyprov ca create), starts the embedded mutual-TLS
 // MQTT broker, powers the board, runs `keyprov provision`, and checks that the broker saw
-// the board connect with its certificate. Needs gcc, make and libmbedtls-dev.
+// the board connect with its certificate. Needs gcc, make, socat and libmbedtls-dev.
 //   node scripts/demo.mjs [--keep]      (npm run demo)
 import { spawn, execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,13 +31,30 @@ function keyprov(args, cwd) {
   });
 }
 
-for (const [tool, pkg] of [['gcc', 'gcc'], ['make', 'make']]) {
+// What the demo needs, checked up front so that a missing one is named with its package
+// instead of failing half-way (the board's serial port is a socat pty; the firmware links mbedTLS).
+const needs = [
+  { what: 'gcc is', pkg: 'gcc', ok: () => execFileSync('gcc', ['--version'], { stdio: 'ignore' }) },
+  { what: 'make is', pkg: 'make', ok: () => execFileSync('make', ['--version'], { stdio: 'ignore' }) },
+  { what: 'socat is', pkg: 'socat', ok: () => execFileSync('socat', ['-V'], { stdio: 'ignore' }) },
+  {
+    what: 'the mbedTLS headers (mbedtls/ssl.h) are',
+    pkg: 'libmbedtls-dev',
+    ok: () => execFileSync('gcc', ['-E', '-x', 'c', '-'], { input: '#include <mbedtls/ssl.h>\n', stdio: ['pipe', 'ignore', 'ignore'] }),
+  },
+];
+const missing = needs.filter((n) => {
   try {
-    execFileSync(tool, ['--version'], { stdio: 'ignore' });
+    n.ok();
+    return false;
   } catch {
-    say(`${tool} is missing: apt-get install ${pkg} libmbedtls-dev`);
-    process.exit(2);
+    return true;
   }
+});
+if (missing.length) {
+  for (const n of missing) say(`${n.what} missing (Debian package ${n.pkg})`);
+  say(`install: sudo apt-get install ${[...new Set(missing.map((n) => n.pkg))].join(' ')}`);
+  process.exit(2);
 }
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'keyprov-demo-'));

@@ -1,6 +1,8 @@
-// The default device policy against the topic the virtual board's firmware really
-// publishes to. The topic comes from mqtt_demo.c itself, and the policy is evaluated by
-// the test's own matcher (test/helpers/iot-policy.ts), not by keyprov.
+// The device policy against the topic the virtual board's firmware really publishes to
+// (keyprov/<thing>/hello, outside the default <thing>/...): the policy built with the
+// example config's aws.topicPrefixes allows it, the bare default does not. The topic comes
+// from mqtt_demo.c itself, and the policy is evaluated by the test's own matcher
+// (test/helpers/iot-policy.ts), not by keyprov.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -45,18 +47,28 @@ test('the matcher itself: * spans levels, ? is one character, literals must matc
   assert.ok(wildcardMatch('*', ''));
 });
 
-test("the default policy allows the virtual board's own topic and denies another thing's", () => {
+/** aws.topicPrefixes of examples/virtual-board/keyprov.config.yaml, as the real config loader reads it. */
+async function exampleTopicPrefixes(): Promise<string[]> {
+  const { config } = await loadConfigFile(path.join(VBOARD_DIR, 'keyprov.config.yaml'));
+  assert.ok(!config.aws?.enabled, 'the example keeps AWS registration off (the demo runs offline)');
+  const prefixes = config.aws?.topicPrefixes;
+  assert.ok(prefixes && prefixes.length > 0, 'the example config sets aws.topicPrefixes');
+  return prefixes;
+}
+
+test("the policy built from the virtual board's example config allows the firmware's topic and denies another thing's", async () => {
+  const topicPrefixes = await exampleTopicPrefixes();
   const topic = firmwareTopic('lab-b1');
   // The document registerDevice creates (scoped from the thing ARN), and the unscoped one (dry run, JITP).
-  for (const doc of [defaultPolicyDocument(scopeFromArn(arn('thing', 'lab-b1'))), defaultPolicyDocument()]) {
+  for (const doc of [defaultPolicyDocument({ ...scopeFromArn(arn('thing', 'lab-b1')), topicPrefixes }), defaultPolicyDocument({ topicPrefixes })]) {
     const b1 = { thingName: 'lab-b1', attached: true };
     assert.ok(allowed(doc, 'iot:Connect', arn('client', 'lab-b1'), b1), 'connect with the thing name as client id');
     assert.ok(allowed(doc, 'iot:Publish', arn('topic', topic), b1), `publish to ${topic}`);
     assert.ok(allowed(doc, 'iot:Receive', arn('topic', topic), b1));
     assert.ok(allowed(doc, 'iot:Subscribe', arn('topicfilter', topic), b1));
 
-    // Another thing's topic, a thing whose name extends this one, and the old keyprov/ prefix.
-    for (const other of [firmwareTopic('lab-b2'), firmwareTopic('lab-b10'), `keyprov/${topic}`]) {
+    // Another thing's topic, and a thing whose name extends this one.
+    for (const other of [firmwareTopic('lab-b2'), firmwareTopic('lab-b10')]) {
       assert.ok(!allowed(doc, 'iot:Publish', arn('topic', other), b1), `lab-b1 must not publish to ${other}`);
       assert.ok(!allowed(doc, 'iot:Subscribe', arn('topicfilter', other), b1), `lab-b1 must not subscribe to ${other}`);
     }
@@ -65,8 +77,18 @@ test("the default policy allows the virtual board's own topic and denies another
     assert.ok(!allowed(doc, 'iot:UpdateThingShadow', arn('topic', topic), b1), 'no other action');
   }
   // In another account or region the scoped document allows nothing.
-  const scoped = defaultPolicyDocument(scopeFromArn(arn('thing', 'lab-b1')));
+  const scoped = defaultPolicyDocument({ ...scopeFromArn(arn('thing', 'lab-b1')), topicPrefixes });
   assert.ok(!allowed(scoped, 'iot:Publish', `arn:aws:iot:us-east-1:${ACCOUNT}:topic/${topic}`, { thingName: 'lab-b1', attached: true }));
+});
+
+test("the default policy without the example's prefix denies the firmware's topic (the config entry is needed)", () => {
+  const topic = firmwareTopic('lab-b1');
+  const b1 = { thingName: 'lab-b1', attached: true };
+  for (const doc of [defaultPolicyDocument(scopeFromArn(arn('thing', 'lab-b1'))), defaultPolicyDocument()]) {
+    assert.ok(allowed(doc, 'iot:Publish', arn('topic', 'lab-b1/hello'), b1), 'the default allows the thing\'s own prefix');
+    assert.ok(!allowed(doc, 'iot:Publish', arn('topic', topic), b1), `the default policy must deny ${topic}`);
+    assert.ok(!allowed(doc, 'iot:Subscribe', arn('topicfilter', topic), b1));
+  }
 });
 
 test('aws.topicPrefixes: extra prefixes name the thing, nothing else is opened', () => {
@@ -74,7 +96,7 @@ test('aws.topicPrefixes: extra prefixes name the thing, nothing else is opened',
   const b1 = { thingName: 'lab-b1', attached: true };
   assert.ok(allowed(doc, 'iot:Publish', arn('topic', 'dt/lab-b1/temperature'), b1));
   assert.ok(allowed(doc, 'iot:Subscribe', arn('topicfilter', 'cmd/lab-b1/in/reboot'), b1));
-  assert.ok(allowed(doc, 'iot:Publish', arn('topic', firmwareTopic('lab-b1')), b1), 'the built-in prefixes stay');
+  assert.ok(allowed(doc, 'iot:Publish', arn('topic', 'lab-b1/hello'), b1), 'the built-in prefixes stay');
   for (const denied of ['dt/lab-b2/temperature', 'dt/lab-b1', 'cmd/lab-b1/out/x', 'dt/other']) {
     assert.ok(!allowed(doc, 'iot:Publish', arn('topic', denied), b1), denied);
   }
@@ -112,6 +134,6 @@ test('aws.topicPrefixes in the config: validated on load, and sent in the policy
   const sent = JSON.parse(iot.commandCalls(CreatePolicyCommand)[0]!.args[0].input.policyDocument!) as PolicyDocument;
   const b1 = { thingName: 'lab-b1', attached: true };
   assert.ok(allowed(sent, 'iot:Publish', arn('topic', 'dt/lab-b1/temperature'), b1));
-  assert.ok(allowed(sent, 'iot:Publish', arn('topic', firmwareTopic('lab-b1')), b1));
+  assert.ok(allowed(sent, 'iot:Publish', arn('topic', 'lab-b1/hello'), b1), 'the built-in prefix stays');
   assert.ok(!allowed(sent, 'iot:Publish', arn('topic', 'dt/lab-b2/temperature'), b1));
 });

@@ -133,7 +133,7 @@ describe('keyprov images: per-board images for three virtual boards', () => {
   test('each image on its own board connects with its own certificate', async (t) => {
     for (const id of BOARDS) {
       const con = await boards.get(id)!.flashAndBoot(t, path.join(root, 'dist', id, 'vboard-firmware'));
-      await con.waitFor(new RegExp(`MQTT mutual-auth demo: connected as ${id}, published to ${id}/hello`), 20_000);
+      await con.waitFor(new RegExp(`MQTT mutual-auth demo: connected as ${id}, published to keyprov/${id}/hello`), 20_000);
       assert.doesNotMatch(con.text, /Device public key/, 'the credential image keeps the key');
       con.close();
       await mosquitto.waitForLog(new RegExp(`New client connected from 127\\.0\\.0\\.1:\\d+ as ${id} \\(.*u'${id}'\\)`));

@@ -25,6 +25,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-iot';
 import { makeRig } from '../helpers/rig.js';
+import { VBOARD_DIR } from '../helpers/vboard.js';
 import { callLog, opensslCertificateId, useFakeAwsEnv } from '../aws/fixtures.js';
 import { provision, type ProvisionReport } from '../../src/pipeline/provision.js';
 import { loadConfigFile } from '../../src/config/load.js';
@@ -107,7 +108,12 @@ test('provision registers the board with AWS IoT (mocked); AccessDenied stops it
   const iot = mockClient(awsClient);
   t.after(() => iot.restore());
   const aws = fakeIot(iot);
-  const rig = await makeRig(t, { boards: 1, extraConfig: 'aws:\n  enabled: true' });
+  // The firmware publishes to keyprov/<thing>/hello: the rig carries the example config's
+  // aws.topicPrefixes (examples/virtual-board/keyprov.config.yaml), which allow it.
+  const { config: example } = await loadConfigFile(path.join(VBOARD_DIR, 'keyprov.config.yaml'));
+  const topicPrefixes = example.aws?.topicPrefixes ?? [];
+  assert.ok(topicPrefixes.length > 0, 'the example config sets aws.topicPrefixes');
+  const rig = await makeRig(t, { boards: 1, extraConfig: `aws:\n  enabled: true\n  topicPrefixes: ${JSON.stringify(topicPrefixes)}` });
   const loaded = await loadConfigFile(rig.configFile);
   const before = rig.sourceHashes();
   const files = { cert: path.join(rig.root, '.keyprov/boards/b1/device-cert.pem'), ca: path.join(rig.root, '.keyprov/ca.pem') };

@@ -50,10 +50,10 @@ test('broker.mjs CLI: mutual TLS against the device CA, CN logged as the usernam
   execFileSync('openssl', ['verify', '-CAfile', path.join(dir, 'srv', 'broker-ca.pem'), path.join(dir, 'srv', 'server.pem')]);
 
   const good = await mqtt.connectAsync(`mqtts://localhost:${port}`, { ca: brokerCa, cert: device.cert, key: device.key, clientId: 'good-client', reconnectPeriod: 0 });
-  await good.publishAsync('good-client/hello', 'hi', { qos: 1 });
+  await good.publishAsync('keyprov/good-client/hello', 'hi', { qos: 1 });
   await good.endAsync();
   await waitForLog(/client connected: client id "good-client", certificate CN \(username\) "device-client"/);
-  await waitForLog(/PUBLISH from "good-client" to good-client\/hello: hi/);
+  await waitForLog(/PUBLISH from "good-client" to keyprov\/good-client\/hello: hi/);
 
   const outcome = await new Promise<string>((resolve) => {
     const bad = mqtt.connect(`mqtts://localhost:${port}`, { ca: brokerCa, cert: stranger.cert, key: stranger.key, clientId: 'bad-client', reconnectPeriod: 0, connectTimeout: 5000 });

@@ -17,7 +17,7 @@ import { startBroker } from '../../examples/virtual-board/broker/broker.mjs';
 
 const execFile = promisify(execFileCb);
 const THING = 'vboard-manual-1';
-const SUCCESS = new RegExp(`MQTT mutual-auth demo: connected as ${THING}, published to ${THING}/hello`);
+const SUCCESS = new RegExp(`MQTT mutual-auth demo: connected as ${THING}, published to keyprov/${THING}/hello`);
 const HANDSHAKE_FAILED = /\d+ \d+ \[IP-task\] MQTT mutual-auth demo: TLS handshake failed: -0x[0-9a-f]{4} .+/;
 
 const openssl = (args: string[], cwd: string) => execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
@@ -51,7 +51,7 @@ async function subscribe(dir: string, ca: { pem: string; key: string }, brokerCa
   });
   const messages: { topic: string; payload: string }[] = [];
   client.on('message', (topic, payload) => messages.push({ topic, payload: payload.toString() }));
-  await client.subscribeAsync('+/hello', { qos: 1 });
+  await client.subscribeAsync('keyprov/+/hello', { qos: 1 });
   return {
     messages,
     async waitFor(topic: string, timeoutMs = 10_000) {
@@ -105,7 +105,7 @@ describe('virtual board: manual procedure, mutual TLS, negative cases', () => {
     assert.match(console, SUCCESS, console);
     assert.doesNotMatch(console, /Device public key/, 'the credential build must not generate a new key');
     await mosquitto.waitForLog(new RegExp(`New client connected from 127\\.0\\.0\\.1:\\d+ as ${THING} \\(.*u'${THING}'\\)`));
-    const hello = await sub.waitFor(`${THING}/hello`);
+    const hello = await sub.waitFor(`keyprov/${THING}/hello`);
     assert.equal(JSON.parse(hello.payload).thing, THING);
     images.good = path.join(scratch, 'credential-build', 'vboard-firmware');
     images.goodKeep = path.join(work, 'good-image');
@@ -161,7 +161,7 @@ describe('virtual board: manual procedure, mutual TLS, negative cases', () => {
     const con = await board.flashAndBoot(t, images.goodKeep);
     await con.waitFor(SUCCESS);
     con.close();
-    await sub.waitFor(`${THING}/hello`);
+    await sub.waitFor(`keyprov/${THING}/hello`);
     assert.ok(broker.clients.some((c: { clientId: string; username: string }) => c.clientId === THING && c.username === THING), JSON.stringify(broker.clients));
     assert.ok(logLines.some((l) => l.includes(`client id "${THING}", certificate CN (username) "${THING}"`)), logLines.join('\n'));
 

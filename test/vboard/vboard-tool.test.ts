@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { execFile as execFileCb, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -11,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
 import { tmpDir } from '../helpers/tmp.js';
-import { buildFirmware, keyRowsToDer, startBoard, vboard, VBOARD_DIR, writeCredentialHeaders } from '../helpers/vboard.js';
+import { buildFirmware, keyRowsToDer, startBoard, vboard, VBOARD_BIN, VBOARD_DIR, writeCredentialHeaders } from '../helpers/vboard.js';
 
 const execFile = promisify(execFileCb);
 const HEADER = /^(\d+) (\d+) \[IP-task\] Device public key, 91 bytes:\r\n/m;
@@ -234,4 +235,39 @@ describe('virtual board hardware and the vboard tool', () => {
     assert.ok(!existsSync(path.join(dir, 'tty')), `the UART link is gone (was ${tty})`);
     assert.equal((await vboard(['reset', '--board', dir])).code, 2, 'a stopped board is not connected');
   });
+});
+
+test('vboard serve without socat on PATH: a clear message with the install hint, exit 5, no stack trace', async (t) => {
+  const dir = tmpDir(t);
+  // A PATH with node (for the vboard script's `#!/usr/bin/env node`) and nothing else.
+  const bin = path.join(dir, 'bin');
+  mkdirSync(bin);
+  symlinkSync(process.execPath, path.join(bin, 'node'));
+  const env = { ...process.env, PATH: bin };
+  const board = path.join(dir, 'board');
+  const noStack = (text: string) => {
+    assert.doesNotMatch(text, /^\s+at .+:\d+:\d+\)?$/m, `no stack trace:\n${text}`);
+    assert.doesNotMatch(text, /Unhandled 'error' event|node:events/, text);
+  };
+
+  for (const args of [['serve', '--board', board], ['serve', '--foreground', '--board', board]]) {
+    const r = await execFile(VBOARD_BIN, args, { env }).then(
+      () => assert.fail(`vboard ${args.join(' ')} must fail without socat`),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    assert.equal(r.code, 5, `exit status 5 (a tool is missing): ${r.stderr}`);
+    assert.match(r.stderr, /^Error: socat not found on PATH: vboard serve needs it for the board's serial port/m);
+    assert.match(r.stderr, /hint: .*apt-get install socat/);
+    noStack(r.stderr);
+    assert.ok(!existsSync(path.join(board, 'vboard.log')), 'no board process was started');
+  }
+
+  // The board process itself (started some other way) handles socat's spawn error: a log
+  // line and a thrown error with the hint, not an unhandled 'error' event.
+  const daemon = pathToFileURL(path.join(VBOARD_DIR, 'lib', 'daemon.mjs')).href;
+  const script = `import(${JSON.stringify(daemon)}).then((m) => m.serveForeground(${JSON.stringify(board)})).then(() => { console.log('served?'); process.exit(9); }, (e) => { console.log('rejected: ' + e.message); });`;
+  const out = await execFile(process.execPath, ['--input-type=module', '-e', script], { env });
+  noStack(out.stdout + out.stderr);
+  assert.match(out.stdout, /^rejected: cannot start socat for the board's serial port: spawn socat ENOENT \(socat is not installed: sudo apt-get install socat\)$/m);
+  assert.match(readFileSync(path.join(board, 'vboard.log'), 'utf8'), /socat: spawn socat ENOENT/);
 });

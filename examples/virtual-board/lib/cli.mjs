@@ -2,7 +2,7 @@
 // stdout, "Error: ..." on stderr and a distinct exit status per failure.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants as fsc, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ import { isServed, request } from './control.mjs';
 /** Exit statuses, as a vendor tool documents them. */
 export const VERSION = '1.0.0';
 
-export const EXIT = Object.freeze({ OK: 0, FILE: 1, NOT_CONNECTED: 2, FLASH_FAILED: 3, VERIFY_FAILED: 4, USAGE: 64 });
+export const EXIT = Object.freeze({ OK: 0, FILE: 1, NOT_CONNECTED: 2, FLASH_FAILED: 3, VERIFY_FAILED: 4, TOOL_MISSING: 5, USAGE: 64 });
 
 const VBOARD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'vboard');
 
@@ -31,7 +31,8 @@ const USAGE = `usage: vboard <command> --board DIR [options]
 
 knob options: --flash-failures N  --reset-during-key-after-rows N  --garbage-bytes N
               --baud-mismatch | --no-baud-mismatch  --stale-image-ms MS
-exit status: 0 ok, 1 file error, 2 board not connected, 3 flash failed, 4 verify failed, 64 usage`;
+exit status: 0 ok, 1 file error, 2 board not connected, 3 flash failed, 4 verify failed,
+             5 a tool the board needs is missing (serve: socat), 64 usage`;
 
 const OPTIONS = {
   board: { type: 'string' },
@@ -139,7 +140,27 @@ async function requireConnected(paths) {
   }
 }
 
+/** The executable `cmd` as PATH finds it, or undefined. */
+function onPath(cmd) {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const file = path.join(dir, cmd);
+    try {
+      accessSync(file, fsc.X_OK);
+      if (statSync(file).isFile()) return file;
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
+}
+
 async function serve(paths, values, changes) {
+  // Checked here, before the detached board process starts, so that the user reads why
+  // instead of "did not come up" and a log.
+  if (!onPath('socat')) {
+    throw new Failure('socat not found on PATH: vboard serve needs it for the board\'s serial port (a pty at DIR/tty).\n  hint: install it (Debian/Ubuntu: sudo apt-get install socat) and run vboard serve again', EXIT.TOOL_MISSING);
+  }
   mkdirSync(paths.flash, { recursive: true });
   if (values['root-ca']) {
     if (!existsSync(values['root-ca'])) throw new Failure(`--root-ca: file does not exist: ${values['root-ca']}`, EXIT.FILE);

@@ -17,6 +17,12 @@ export async function serveForeground(dir) {
   rmSync(paths.tty, { force: true });
 
   const socat = spawn('socat', ['STDIO', `pty,link=${paths.tty},raw,echo=0,mode=666`], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // A socat that cannot start (not installed: ENOENT) reports here, not with 'exit'.
+  let socatError = null;
+  socat.on('error', (err) => {
+    socatError = err;
+    log(`socat: ${err.message}`);
+  });
   socat.stdout.resume(); // the console is output only: what the host types is discarded
   socat.stderr.on('data', (d) => log(`socat: ${String(d).trim()}`));
   socat.stdin.on('error', () => {});
@@ -28,6 +34,10 @@ export async function serveForeground(dir) {
     }
   });
   for (let i = 0; !existsSync(paths.tty); i++) {
+    if (socatError) {
+      const missing = socatError.code === 'ENOENT' ? ' (socat is not installed: sudo apt-get install socat)' : '';
+      throw new Error(`cannot start socat for the board's serial port: ${socatError.message}${missing}`);
+    }
     if (i > 100 || socat.exitCode !== null) throw new Error(`socat did not create ${paths.tty}`);
     await sleep(20);
   }

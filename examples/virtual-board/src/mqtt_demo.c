@@ -2,8 +2,9 @@
  * TLS 1.2 to the broker named in aws_clientcredential.h, verifying it against the root CA,
  * presenting keyCLIENT_CERTIFICATE_PEM (+ keyJITR_DEVICE_CERTIFICATE_AUTHORITY_PEM) and
  * the key stored on the board; MQTT CONNECT with the thing name as client id; PUBLISH
- * QoS 1 to <thing>/hello (under the thing's own prefix, which the default AWS IoT policy
- * allows; see src/aws/policy.ts). Every failure is one log line that names its cause.
+ * QoS 1 to keyprov/<thing>/hello (outside the default AWS IoT policy's <thing>/...: the
+ * example keyprov.config.yaml adds it with aws.topicPrefixes). Every failure is one log
+ * line that names its cause.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -312,7 +313,7 @@ static int prvMqttExchange( DemoTls_t * pxTls, const char * pcThing )
 
     configPRINTF( ( demoPREFIX "MQTT connection established with %s as %s\r\n", clientcredentialMQTT_BROKER_ENDPOINT, pcThing ) );
 
-    snprintf( cTopic, sizeof( cTopic ), "%s/hello", pcThing );
+    snprintf( cTopic, sizeof( cTopic ), "keyprov/%s/hello", pcThing );
     snprintf( cPayload, sizeof( cPayload ), "{\"thing\":\"%s\",\"message\":\"hello from the virtual board\",\"image\":\"%s\"}",
               pcThing, vboardIMAGE_TAG );
     xLength = xMqttEncodePublishQos1( ucBuffer, sizeof( ucBuffer ), cTopic, demoPACKET_ID,

@@ -80,7 +80,7 @@ async function switchCheck(root: string, files: string[], macros: string[]): Pro
   }
   const running = journaled ? patchLockHeldByOther(root) : undefined;
   if (running) return { check, status: 'warn', detail: `${where}: set for the keygen build by ${describeHolder(running)}, which restores it itself`, fix: 'wait for that run to finish' };
-  return { check, status: 'problem', detail: `${sw.file} forces key generation (${where})`, fix: 'run `keyprov restore`, or set the define back to 0' };
+  return { check, status: 'problem', detail: `${sw.file} forces key generation (${where})`, fix: 'run `keyprov restore --only patch`, or set the define back to 0' };
 }
 
 export async function runChecks(ctx: CommandContext, opts: { board?: string } = {}): Promise<CheckResult[]> {

@@ -82,8 +82,29 @@ export function renderTemplate(t: TemplateFile, data: Record<string, unknown>): 
     const parse = /^Parse error on line (\d+):\n([\s\S]*)$/.exec(err.message);
     if (parse) return fail(`syntax error: ${parse[2]!.split('\n').slice(-1)[0]}`, Number(parse[1]));
     if (err.lineNumber) return fail(err.message.replace(/ - \d+:\d+$/, '').replace(/ in \[object Object\]/, ''), err.lineNumber, err.column);
+    // Strict mode does not cover helper arguments: `{{cstring no.such}}` fails inside Handlebars as a TypeError.
+    const missing = /^Cannot read properties of (?:undefined|null) \(reading '([^']+)'\)$/.exec(err.message)?.[1];
+    const path = missing === undefined ? undefined : findPath(hbParse(t.source), missing);
+    if (path) return fail(`"${path.original}" is not a value keyprov provides ("${path.parts.slice(0, path.parts.indexOf(missing!)).join('.')}" is not set); values: ${Object.keys(data).join(', ')}`, path.loc?.start.line, path.loc?.start.column);
     return fail(err.message);
   }
+}
+
+const hbParse = (source: string): AstNode => env().parse(source) as unknown as AstNode;
+
+/** The first path expression (`a.b.c`) that reads `part` from a parent, anywhere in the template. */
+function findPath(node: AstNode | undefined, part: string): (AstNode & { original: string; parts: string[] }) | undefined {
+  if (!node || typeof node !== 'object') return undefined;
+  const n = node as AstNode & { original?: unknown; parts?: unknown };
+  if (n.type === 'PathExpression' && Array.isArray(n.parts) && n.parts.indexOf(part) > 0) return n as AstNode & { original: string; parts: string[] };
+  for (const v of Object.values(node)) {
+    const children = Array.isArray(v) ? v : [v];
+    for (const c of children) {
+      const hit = c && typeof c === 'object' && 'type' in c ? findPath(c as AstNode, part) : undefined;
+      if (hit) return hit;
+    }
+  }
+  return undefined;
 }
 
 interface AstNode {

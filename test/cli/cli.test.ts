@@ -37,9 +37,13 @@ test('bad configs exit 2 with a message naming the problem', async (t) => {
     assert.equal(r.code, 1, `${name}: doctor reports a config problem with exit 1`);
     const viaConfig = await runCli(['doctor', '--config', path.join(dir, 'keyprov.config.yaml')], { cwd: dir });
     assert.match(viaConfig.stderr, re, name);
-    // A command that needs the config fails with exit 2.
-    const init = await runCli(['init', '--config', path.join(dir, 'keyprov.config.yaml')], { cwd: dir });
-    assert.equal(init.code, 2, `${name}: init refuses to overwrite the existing config`);
+    // Commands that need the config fail with exit 2, the message, and no stack trace.
+    for (const args of [['provision', '--dry-run'], ['render', '--check'], ['fleet', 'status']]) {
+      const cmd = await runCli(args, { cwd: dir });
+      assert.equal(cmd.code, 2, `${name}: keyprov ${args.join(' ')}\n${cmd.stderr}`);
+      assert.match(cmd.stderr, re, `${name}: keyprov ${args.join(' ')}`);
+      assert.doesNotMatch(cmd.stderr, /\n\s+at .*:\d+:\d+\)?\n/, 'no stack trace');
+    }
   }
   const dir = tmpDir(t);
   mkdirSync(path.join(dir, 'cfgdir'));

@@ -175,7 +175,7 @@ test('user templates override by name, add files, and a template error names fil
   writeFileSync(path.join(dir, 'tpl/board_id.h.hbs'), '#define P {{cstring\n  no.such.value}}\n');
   const unknown = await render(dir);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /tpl\/board_id\.h\.hbs(:\d+)*: /);
+  assert.match(unknown.stderr, /tpl\/board_id\.h\.hbs:2:3: "no\.such\.value" is not a value keyprov provides \("no" is not set\); values: endpoint, thingName, /);
   assert.doesNotMatch(unknown.stderr, /\n\s+at /);
 });
 

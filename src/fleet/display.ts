@@ -33,7 +33,7 @@ const SHORT: Record<string, string> = {
 export class FleetDisplay {
   private readonly views = new Map<string, BoardView>();
   private readonly printed = new Map<string, Set<number>>();
-  private drawnLines = 0;
+  private pinned = false;
   private readonly stepNames: readonly string[];
 
   constructor(
@@ -69,12 +69,15 @@ export class FleetDisplay {
     });
   }
 
-  /** A one-off line (e.g. the keygen build, a flag): printed above the table. */
+  /** A one-off line (e.g. the keygen build, a flag): printed above the table (the logger keeps its live area below). */
   line(text: string): void {
-    if (!this.live) return this.log.info(text);
-    this.clear();
     this.log.info(text);
-    this.draw();
+  }
+
+  /** Stop redrawing; the last table stays on screen. */
+  close(): void {
+    if (this.pinned) this.log.unpin();
+    this.pinned = false;
   }
 
   private mark(r: StepRecord | undefined): string {
@@ -84,13 +87,18 @@ export class FleetDisplay {
     return this.log.paint('dim', ' - ');
   }
 
-  private clear(): void {
-    if (this.drawnLines) this.log.write(`\x1b[${this.drawnLines}A\x1b[0J`);
-    this.drawnLines = 0;
-  }
-
+  /**
+   * The table lives in the logger's pinned area, so anything logged meanwhile (the keygen
+   * build's commands, a wait for another run's lock, warnings) is written above it.
+   */
   draw(): void {
     if (!this.live) return;
+    if (this.pinned) return this.log.repaint();
+    this.pinned = true;
+    this.log.pin(() => this.lines());
+  }
+
+  private lines(): string[] {
     const idw = Math.max(5, ...[...this.views.keys()].map((k) => k.length));
     const lines = [`${'board'.padEnd(idw)}  ${this.stepNames.map((s) => (SHORT[s] ?? s.slice(0, 3)).padStart(3)).join(' ')}   time  note`];
     for (const v of this.views.values()) {
@@ -100,8 +108,6 @@ export class FleetDisplay {
       const note = v.note ?? (running ? running.title : v.state === 'queued' ? 'queued' : '');
       lines.push(`${v.id.padEnd(idw)}  ${this.stepNames.map((s) => this.mark(byName.get(s))).join(' ')} ${t.padStart(6)}  ${note}`);
     }
-    this.clear();
-    for (const l of lines) this.log.write(`\x1b[2K${l}\n`);
-    this.drawnLines = lines.length;
+    return lines;
   }
 }

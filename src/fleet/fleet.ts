@@ -340,6 +340,7 @@ export async function provisionFleet(opts: FleetOptions): Promise<FleetResult> {
       ok: list.every((r) => (r.outcome === 'ok' || r.outcome === 'already-done') && r.flags.length === 0),
     };
   } finally {
+    display.close();
     db.close();
   }
 }

@@ -8,6 +8,7 @@ import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { Logger } from '../../src/log.js';
 import { FleetDisplay } from '../../src/fleet/display.js';
+import { screen } from '../helpers/terminal.js';
 import { STEP_NAMES } from '../../src/pipeline/provision.js';
 
 function project(t: Parameters<typeof tmpDir>[0], config: object): string {
@@ -84,4 +85,27 @@ test('on a terminal the board-by-step table is redrawn in place', () => {
   assert.match(last, /b1\s+(ok\s+){13}\d+\.\ds\s+connected/);
   assert.match(last, /board-2\s+(\.\s+){13}queued/);
   assert.doesNotMatch(text, /\[b1\] /, 'no CI lines on a terminal');
+});
+
+test('on a terminal, lines logged while the table is shown (keygen build commands, waits, flags) stay above it', () => {
+  const chunks: string[] = [];
+  const log = new Logger({ color: true, stream: { write: (s: string) => chunks.push(s), isTTY: true } });
+  const d = new FleetDisplay(log, [{ id: 'b1' }, { id: 'b2' }], STEP_NAMES);
+  const running = (n: number) => STEP_NAMES.map((name, i) => ({ name, title: name, outcome: (i < n ? 'ok' : 'not-run') as 'ok' | 'not-run', durationMs: i < n ? 5 : undefined, startedAt: i <= n ? 'x' : undefined }));
+  d.update('b1', { state: 'running', startedAt: Date.now(), steps: running(2) });
+  log.info('$ make -s OUT=build');
+  log.warn('waiting for keyprov pid 4242 (board b9)');
+  d.update('b2', { state: 'running', startedAt: Date.now(), steps: running(1) });
+  d.line('[b1] FLAG duplicate-key: the same public key was captured on b2');
+  d.update('b1', { steps: running(13), state: 'ok', endedAt: Date.now(), note: 'connected' });
+  d.close();
+  log.info('fleet: 1 provisioned');
+  const rows = screen(chunks.join(''));
+  const expected = ['$ make -s OUT=build', 'keyprov: warning: waiting for keyprov pid 4242 (board b9)', '[b1] FLAG duplicate-key: the same public key was captured on b2'];
+  assert.deepEqual(rows.slice(0, 3), expected, rows.join('\n'));
+  assert.match(rows[3]!, /^board\s+pre prb/);
+  assert.match(rows[4]!, /^b1\s+(ok\s+){13}\d+\.\ds\s+connected/);
+  assert.match(rows[5]!, /^b2\s+ok\s+\.\.\./);
+  assert.equal(rows[6], 'fleet: 1 provisioned', 'the last table stays; later output goes below it');
+  assert.equal(rows.length, 7, rows.join('\n'));
 });

@@ -3,6 +3,7 @@
 import { promises as fs, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { KeyprovError, UsageError } from '../errors.js';
+import { portHolders } from './port-holders.js';
 import type { SerialPort as SerialPortType } from 'serialport';
 
 export interface PortInfo {
@@ -129,6 +130,14 @@ export async function openPort(opts: OpenPortOptions): Promise<SerialPortType> {
     await fs.access(p, fsc.R_OK | fsc.W_OK);
   } catch {
     throw permissionDenied(p);
+  }
+  const holders = await portHolders(p);
+  if (holders.length) {
+    const who = holders.map((h) => `${h.command} (pid ${h.pid})`).join(', ');
+    throw new KeyprovError('PORT_BUSY', `serial port ${p} is open in another program: ${who}; two readers split the console's bytes between them`, {
+      hint: `close it first (quit the serial monitor, or \`kill ${holders[0]!.pid}\`), then run keyprov again`,
+      details: { port: p, holders },
+    });
   }
   const { SerialPort } = await import('serialport');
   const port = new SerialPort({ path: p, baudRate: opts.baudRate, autoOpen: false, lock: true });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { writeFileSync, readFileSync, existsSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { openConsole } from '../../src/serial/console.js';
 import { resolveAutoPort } from '../../src/serial/ports.js';
 import { runCli, KEYPROV_BIN } from '../helpers/cli.js';
@@ -103,16 +103,37 @@ test('CLI: timeout on a silent port, line reset on a pty, busy port, missing por
   assert.match(rts.stderr, /cannot set DTR\/RTS on .*B: .*Inappropriate ioctl/);
   assert.match(rts.stderr, /hint: this port has no modem control lines/);
 
-  // Another monitor holds the port (serialport takes the same flock).
-  const holder = spawn('flock', [b, 'sleep', '30'], { stdio: 'ignore' });
-  t.after(() => holder.kill());
+  // Another monitor locks the port (serialport takes the same flock).
+  const holder = spawn('flock', [b, 'sleep', '30'], { stdio: 'ignore', detached: true });
+  const killHolder = () => {
+    try {
+      process.kill(-holder.pid!, 'SIGKILL'); // flock and its sleep: sleep keeps the port open
+    } catch {}
+  };
+  t.after(killHolder);
   while ((await new Promise<number | null>((res) => spawn('flock', ['-n', '-E', '75', b, 'true']).on('exit', res))) !== 75) await new Promise((r) => setTimeout(r, 20));
   const busy = await runCli(['capture', '--port', b, '--timeout', '1'], { cwd: dir });
   assert.equal(busy.code, 1);
-  assert.match(busy.stderr, /serial port .*B is busy: another program holds it/);
-  assert.match(busy.stderr, /hint: close the other serial monitor/);
+  // flock keeps the port open while it holds the lock, so the holder is named.
+  assert.match(busy.stderr, new RegExp(`serial port .*B is open in another program: (flock|sleep) \\(pid ${holder.pid}\\)`));
+  assert.match(busy.stderr, /hint: close it first/);
   await assert.rejects(openConsole({ port: b }), (e: any) => e.code === 'PORT_BUSY');
-  holder.kill();
+  killHolder();
+  await new Promise((r) => (holder.exitCode !== null || holder.signalCode !== null ? r(null) : holder.once('exit', r)));
+
+  // A monitor that takes no lock (screen, minicom, an IDE): found by who has the device open.
+  const reader = spawn('sh', ['-c', 'exec sleep 30 < "$0"', b], { stdio: 'ignore' });
+  t.after(() => reader.kill());
+  const device = realpathSync(b);
+  while (!readdirSync(`/proc/${reader.pid}/fd`).some((fd) => { try { return readlinkSync(`/proc/${reader.pid}/fd/${fd}`) === device; } catch { return false; } })) await new Promise((r) => setTimeout(r, 20));
+  const shared = await runCli(['capture', '--port', b, '--timeout', '1'], { cwd: dir });
+  assert.equal(shared.code, 1, shared.stderr);
+  assert.match(shared.stderr, new RegExp(`serial port .*B is open in another program: sleep \\(pid ${reader.pid}\\); two readers split the console's bytes`));
+  assert.match(shared.stderr, new RegExp(`hint: close it first .*kill ${reader.pid}`));
+  reader.kill();
+  await new Promise((r) => reader.once('exit', r));
+  const free = await runCli(['capture', '--port', b, '--timeout', '0.3'], { cwd: dir });
+  assert.equal(free.code, 4, 'with the reader gone the port opens (and times out: nothing is written)');
 
   const missing = await runCli(['capture', '--port', path.join(dir, 'ttyUSB9')], { cwd: dir });
   assert.equal(missing.code, 2);

@@ -9,6 +9,7 @@ import { DEFAULT_KEYGEN_MACROS } from '../config/sections/firmware.js';
 import { patchJournalPath, stateDir } from '../project.js';
 import { journalFile, pendingPatch } from '../source/journal.js';
 import { describeHolder, patchLockHeldByOther } from '../pipeline/patch-lock.js';
+import { portHolders } from '../serial/port-holders.js';
 import { which, searchPath } from '../util/which.js';
 import { isKeyprovError } from '../errors.js';
 import { RUNNER_EXECUTABLES, RUNNERS } from '../runners/registry.js';
@@ -140,12 +141,15 @@ export async function runChecks(ctx: CommandContext, opts: { board?: string } = 
   else {
     const present = await fs.stat(port).then(() => true, () => false);
     const rw = present && (await fs.access(port, fsc.R_OK | fsc.W_OK).then(() => true, () => false));
+    const holders = rw ? await portHolders(port) : [];
     results.push(
       !present
         ? { check: 'serial port', status: 'problem', detail: `${port} does not exist`, fix: 'plug the board in, or fix serial.port (ls /dev/serial/by-id/)' }
         : !rw
           ? { check: 'serial port', status: 'problem', detail: `no read/write permission on ${port}`, fix: 'add yourself to the dialout group (sudo usermod -aG dialout $USER, then log in again) or add a udev rule' }
-          : { check: 'serial port', status: 'ok', detail: port },
+          : holders.length
+            ? { check: 'serial port', status: 'warn', detail: `${port} is open in ${holders.map((h) => `${h.command} (pid ${h.pid})`).join(', ')}`, fix: 'close that serial monitor before provisioning: two readers split the console output' }
+            : { check: 'serial port', status: 'ok', detail: port },
     );
   }
 

@@ -117,7 +117,9 @@ export async function recoverInterruptedPatch(root: string, log: Logger): Promis
   if (lock && lockHolderAlive(lock)) return false; // that run is still going
   const { restoreAll } = await import('../source/restore.js');
   const r = await restoreAll({ projectRoot: root, log });
-  rmSync(patchLockPath(root), { force: true });
+  // Remove only the dead run's lock: another waiting run may have taken over meanwhile.
+  const now = readPatchLock(root);
+  if (!now || (now.pid === lock?.pid && now.startedAt === lock?.startedAt)) rmSync(patchLockPath(root), { force: true });
   if (r.restored.length) {
     log.warn(
       `a keyprov run (pid ${lock?.pid ?? '?'}${lock?.board ? `, board ${lock.board}` : ''}, started ${lock?.startedAt ?? '?'}) ended without restoring its keygen patch; restored ${r.restored.map((f) => f.file).join(', ')} before going on`,

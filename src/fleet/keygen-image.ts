@@ -65,9 +65,12 @@ async function acquireKeygenLock(root: string, signal?: AbortSignal, log?: Logge
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
+    const seen = readLock(root);
     if (!keygenLockHeldByOther(root)) {
-      // Left by a dead process (or half-written): take it over. O_EXCL on the retry keeps two takers apart.
-      rmSync(lockPath(root), { force: true });
+      // Left by a dead process (or half-written): take it over. O_EXCL on the retry keeps two
+      // takers apart; remove only the lock seen dead, not one another taker wrote meanwhile.
+      const now = readLock(root);
+      if (!now || (now.pid === seen?.pid && now.host === seen?.host)) rmSync(lockPath(root), { force: true });
       continue;
     }
     await waitForKeygenLock(root, signal, log);

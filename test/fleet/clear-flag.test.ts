@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { openStore } from '../../src/store/db.js';
@@ -12,6 +12,7 @@ import { FleetLedger } from '../../src/fleet/ledger.js';
 import { statusRows, type StatusRow } from '../../src/fleet/status.js';
 import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { RACK, paperProject } from './paper-rack.js';
 
 /** The SHA-256 of a fresh P-256 key's SPKI, as capture records it. */
 function keyFingerprint(): string {
@@ -107,19 +108,7 @@ test('ledger: key-changed needs --force; a failure on the second board leaves th
 });
 
 test('keyprov fleet clear-flag: errors exit 2 and change nothing; --dry-run; the clear lets fleet provision exit 0; status shows the history', async (t) => {
-  const root = tmpDir(t, 'keyprov-fleet-clear-');
-  writeFileSync(
-    path.join(root, 'keyprov.config.yaml'),
-    JSON.stringify({
-      build: { command: 'true', image: 'build/fw' },
-      flash: { runner: 'vboard' },
-      credentials: { endpoint: 'localhost', thingName: 'lab-{{id}}' },
-      boards: [
-        { id: 'b1', serial: { port: '/dev/null' } },
-        { id: 'b2', serial: { port: '/dev/null' } },
-      ],
-    }),
-  );
+  const root = paperProject(t, RACK, 'keyprov-fleet-clear-');
   const cli = (...args: string[]) => runCli(args, { cwd: root });
   const noLedger = await cli('fleet', 'clear-flag', '--board', 'b1', '--flag', 'duplicate-key', '--reason', 'x');
   assert.equal(noLedger.code, 2);

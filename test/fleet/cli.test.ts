@@ -2,30 +2,15 @@
 // project, and the live table on a terminal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { tmpDir } from '../helpers/tmp.js';
 import { Logger } from '../../src/log.js';
 import { FleetDisplay } from '../../src/fleet/display.js';
 import { screen } from '../helpers/terminal.js';
+import { RACK, paperProject as project } from './paper-rack.js';
 import { STEP_NAMES } from '../../src/pipeline/provision.js';
 
-function project(t: Parameters<typeof tmpDir>[0], config: object): string {
-  const root = tmpDir(t, 'keyprov-fleet-cli-');
-  writeFileSync(path.join(root, 'keyprov.config.yaml'), JSON.stringify(config));
-  return root;
-}
-
-const RACK = {
-  build: { command: 'true', image: 'build/fw' },
-  flash: { runner: 'vboard' },
-  credentials: { endpoint: 'localhost', thingName: 'lab-{{id}}' },
-  boards: [
-    { id: 'b1', serial: { port: '/dev/null' } },
-    { id: 'b2', serial: { port: '/dev/null' } },
-  ],
-};
 
 test('bad input: no boards, an unknown board, --parallel 0, two boards on one thing name', async (t) => {
   const none = await runCli(['fleet', 'provision'], { cwd: project(t, { build: { command: 'true' } }) });
